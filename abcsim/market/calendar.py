@@ -1,0 +1,127 @@
+"""The trading calendar: the week's open and closed hours, sessions and exchange opens.
+
+Every time here is ``t``, seconds since the run's start (UTC), the schedule's
+own clock. The calendar turns the scenario's wall-clock rules into intervals
+and instants on that clock: "London desks 07:00–17:00 Europe/London on
+weekdays" becomes one ``(open, close)`` pair per day, each right across
+daylight-saving changes; "the XNYS open" becomes the real opens that
+``exchange_calendars`` lists, so an exchange holiday simply has none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from abcsim.scenario.spec import Market
+
+FloatArray = npt.NDArray[np.float64]
+DAY = 86400.0
+WEEK = 7 * DAY
+_EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday
+
+
+class TradingCalendar:
+    """The market's calendar over one horizon ``[0, duration_s)`` from ``start``."""
+
+    def __init__(self, market: Market, start: dt.datetime, duration_s: float) -> None:
+        self.market = market
+        self.start = start.astimezone(dt.UTC)
+        self.duration_s = duration_s
+        self._epoch = self.start.timestamp()
+
+    # -- clock conversions ------------------------------------------------
+    def to_datetime(self, t: float) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=float(t))
+
+    def to_t(self, when: dt.datetime) -> float:
+        return when.timestamp() - self._epoch
+
+    def week_seconds(self, t: FloatArray) -> FloatArray:
+        """Seconds since the last Monday 00:00 UTC, for each ``t``."""
+        absolute = self._epoch + np.asarray(t, dtype=np.float64)
+        return np.mod(absolute + _EPOCH_WEEKDAY * DAY, WEEK)
+
+    # -- the week ---------------------------------------------------------
+    def closed(self, t: FloatArray) -> npt.NDArray[np.bool_]:
+        """True where ``t`` falls in the weekly maintenance window (close → open)."""
+        week = self.market.week
+        since_close = np.mod(self.week_seconds(t) - week.close.seconds, WEEK)
+        return since_close < np.mod(week.open.seconds - week.close.seconds, WEEK)
+
+    def saturday(self, t: FloatArray) -> npt.NDArray[np.bool_]:
+        return (self.week_seconds(t) // DAY) == 5
+
+    def in_roll(self, t: FloatArray) -> npt.NDArray[np.bool_]:
+        roll = self.market.roll
+        tod = np.mod(self.week_seconds(t), DAY)
+        return (tod >= _clock_seconds(roll.start)) & (tod < _clock_seconds(roll.end))
+
+    # -- wall-clock rules -------------------------------------------------
+    def _local_days(self, tz: str, weekdays: tuple[int, ...]) -> list[dt.date]:
+        """Local dates whose events may touch the horizon (one day margin each side)."""
+        zone = ZoneInfo(tz)
+        first = self.start.astimezone(zone).date() - dt.timedelta(days=1)
+        last = self.to_datetime(self.duration_s).astimezone(zone).date() + dt.timedelta(days=1)
+        days = []
+        day = first
+        while day <= last:
+            if day.weekday() in weekdays:
+                days.append(day)
+            day += dt.timedelta(days=1)
+        return days
+
+    def local_times(self, tz: str, at: dt.time, weekdays: tuple[int, ...]) -> FloatArray:
+        """``t`` of a local time of day on the given weekdays, e.g. 08:30 New York."""
+        zone = ZoneInfo(tz)
+        times = [
+            self.to_t(dt.datetime.combine(day, at, tzinfo=zone))
+            for day in self._local_days(tz, weekdays)
+        ]
+        return np.asarray(times, dtype=np.float64)
+
+    def local_windows(
+        self, tz: str, opens: dt.time, closes: dt.time, weekdays: tuple[int, ...]
+    ) -> FloatArray:
+        """``(open, close)`` rows in ``t`` for a daily local window, e.g. a desk session."""
+        starts = self.local_times(tz, opens, weekdays)
+        ends = self.local_times(tz, closes, weekdays)
+        return np.column_stack([starts, ends]) if starts.size else np.zeros((0, 2))
+
+    def session_windows(self, name: str, weekdays: tuple[int, ...] | None = None) -> FloatArray:
+        session = self.market.session(name)
+        days = session.weekdays if weekdays is None else weekdays
+        return self.local_windows(session.tz, session.open, session.close, days)
+
+    def exchange_opens(self, code: str) -> FloatArray:
+        """``t`` of every real open of an exchange near the horizon, per ``exchange_calendars``."""
+        first = (self.start - dt.timedelta(days=2)).date()
+        last = (self.to_datetime(self.duration_s) + dt.timedelta(days=2)).date()
+        opens = _exchange_opens(code, first, last)
+        return opens - self._epoch
+
+    def every(self, minutes: float) -> FloatArray:
+        """``t`` of the UTC clock's multiples of ``minutes`` (e.g. every full hour)."""
+        step = minutes * 60.0
+        first = np.ceil(self._epoch / step) * step - self._epoch
+        return np.arange(first, self.duration_s, step)
+
+
+def _clock_seconds(at: dt.time) -> float:
+    return at.hour * 3600.0 + at.minute * 60.0 + at.second
+
+
+@cache
+def _exchange_opens(code: str, first: dt.date, last: dt.date) -> FloatArray:
+    import exchange_calendars
+    import pandas as pd
+
+    calendar = exchange_calendars.get_calendar(
+        code, start=pd.Timestamp(first) - pd.Timedelta(days=7), end=pd.Timestamp(last)
+    )
+    opens = calendar.opens.loc[str(first) : str(last)]
+    return np.asarray([o.timestamp() for o in opens], dtype=np.float64)

@@ -1,0 +1,143 @@
+"""What a capacity planner wants first from a schedule: how much, of what, and when.
+
+:class:`ScheduleStats` accumulates chunk by chunk (from a running simulation or
+from a file, batch by batch), keeping only counts and a per-second histogram,
+so it works for any horizon. :func:`format_stats` renders it as text:
+events by agent type and request type, mean and peak rates per second, minute
+and hour with when the peaks happen, and the busiest hour of the week.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from abcsim.scenario.spec import REQUEST_TYPES
+
+
+@dataclass(frozen=True)
+class Peak:
+    """The busiest window of one width: its count and when it starts."""
+
+    width_s: int
+    count: int
+    start_t: float
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.width_s
+
+
+class ScheduleStats:
+    """Running totals of a schedule: counts by category and requests per second."""
+
+    def __init__(self, start: dt.datetime, duration_s: float, agent_types: Sequence[str]) -> None:
+        self.start = start
+        self.duration_s = duration_s
+        self.agent_types = tuple(agent_types)
+        self.by_agent_type = np.zeros(len(self.agent_types), dtype=np.int64)
+        self.by_request = np.zeros(len(REQUEST_TYPES), dtype=np.int64)
+        self.per_second = np.zeros(max(1, math.ceil(duration_s)), dtype=np.int64)
+
+    @property
+    def events(self) -> int:
+        return int(self.by_agent_type.sum())
+
+    def add(
+        self,
+        t: npt.NDArray[np.float64],
+        agent_type: npt.NDArray[np.integer],
+        request: npt.NDArray[np.integer],
+    ) -> None:
+        """Count rows given as times and category codes."""
+        self.by_agent_type += np.bincount(agent_type, minlength=self.by_agent_type.size)
+        self.by_request += np.bincount(request, minlength=self.by_request.size)
+        second = np.clip(t.astype(np.int64), 0, self.per_second.size - 1)
+        self.per_second += np.bincount(second, minlength=self.per_second.size)
+
+    def peak(self, width_s: int) -> Peak:
+        """The busiest window of ``width_s`` seconds, aligned to the schedule's start."""
+        n = self.per_second.size // width_s
+        if n == 0:
+            return Peak(width_s, int(self.per_second.sum()), 0.0)
+        windows = self.per_second[: n * width_s].reshape(n, width_s).sum(axis=1)
+        best = int(np.argmax(windows))
+        return Peak(width_s, int(windows[best]), float(best * width_s))
+
+    def busiest_hour_of_week(self) -> tuple[int, int, float]:
+        """(weekday, UTC hour, mean requests/s) of the busiest hour-of-week slot."""
+        hours = self.per_second.size // 3600
+        if hours == 0:
+            return (self.start.weekday(), self.start.hour, float(self.per_second.sum()))
+        per_hour = self.per_second[: hours * 3600].reshape(hours, 3600).sum(axis=1)
+        first = self.start.weekday() * 24 + self.start.hour
+        slot = (first + np.arange(hours)) % (7 * 24)
+        totals = np.bincount(slot, weights=per_hour, minlength=7 * 24)
+        seen = np.bincount(slot, minlength=7 * 24)
+        mean = np.divide(totals, seen, out=np.zeros_like(totals), where=seen > 0)
+        best = int(np.argmax(mean))
+        return (best // 24, best % 24, float(mean[best]) / 3600.0)
+
+    def when(self, t: float) -> str:
+        moment = self.start + dt.timedelta(seconds=t)
+        return moment.strftime("%a %Y-%m-%d %H:%M:%S UTC")
+
+
+def format_stats(stats: ScheduleStats, *, short: bool = False) -> str:
+    """The summary as text; ``short`` keeps the totals and the peak second."""
+    total = stats.events
+    days = stats.duration_s / 86400.0
+    lines = [f"{total:,} requests over {days:g} days from {stats.when(0.0)}"]
+    lines.append(_shares("by agent type", stats.agent_types, stats.by_agent_type, total))
+    lines.append(_shares("by request", REQUEST_TYPES, stats.by_request, total))
+    mean = total / stats.duration_s if stats.duration_s else 0.0
+    rates = [f"mean {mean:,.1f}/s"]
+    for width, label in ((1, "second"), (60, "minute"), (3600, "hour")):
+        if short and width > 1:
+            break
+        peak = stats.peak(width)
+        rates.append(f"peak {label} {peak.rate:,.1f}/s at {stats.when(peak.start_t)}")
+    lines.append("rates: " + "\n       ".join(rates))
+    if not short:
+        weekday, hour, rate = stats.busiest_hour_of_week()
+        day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[weekday]
+        lines.append(f"busiest hour of the week: {day} {hour:02d}:00-{hour + 1:02d}:00 UTC, "
+                     f"{rate:,.1f}/s")
+    return "\n".join(lines)
+
+
+def _shares(title: str, names: Sequence[str], counts: npt.NDArray[np.int64], total: int) -> str:
+    width = max(len(n) for n in names)
+    rows = [
+        f"  {name:<{width}} {int(c):>14,} {100.0 * c / total if total else 0.0:6.1f}%"
+        for name, c in zip(names, counts, strict=True)
+    ]
+    return f"{title}:\n" + "\n".join(rows)
+
+
+def schedule_stats(path: str | Path) -> ScheduleStats:
+    """Read a schedule file batch by batch into :class:`ScheduleStats`."""
+    from abcsim.schedule.parquet import iter_batches, read_meta
+
+    meta = read_meta(path)
+    stats = ScheduleStats(meta.start, meta.duration_s, meta.agent_types)
+    for batch in iter_batches(path, ("t", "agent_type", "request")):
+        stats.add(
+            batch.column("t").to_numpy(),
+            _codes(batch.column("agent_type"), stats.agent_types),
+            _codes(batch.column("request"), REQUEST_TYPES),
+        )
+    return stats
+
+
+def _codes(column: pa.DictionaryArray, names: Sequence[str]) -> npt.NDArray[np.int64]:
+    """Dictionary indices re-coded to positions in ``names`` (dictionaries may differ by batch)."""
+    lookup = np.array([names.index(n) for n in column.dictionary.to_pylist()], dtype=np.int64)
+    return lookup[column.indices.to_numpy()]
