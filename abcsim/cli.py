@@ -48,9 +48,13 @@ def main() -> None:
 
 @main.command()
 @click.argument("scenario")
-@click.option("--out", "-o", type=click.Path(dir_okay=False), help="Schedule file [SCENARIO.parquet].")
+@click.option(
+    "--out", "-o", type=click.Path(dir_okay=False), help="Schedule file [SCENARIO.parquet]."
+)
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed [scenario's; env ABC_SEED].")
-@click.option("--start", help="Start, ISO 8601 UTC, e.g. 2026-07-05T22:00 [scenario's; env ABC_START].")
+@click.option(
+    "--start", help="Start, ISO 8601 UTC, e.g. 2026-07-05T22:00 [scenario's; env ABC_START]."
+)
 @click.option("--days", type=float, help="Length in days [scenario's; env ABC_DAYS].")
 @click.option("--hours", type=float, help="Length in hours (instead of --days).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
@@ -80,7 +84,7 @@ def simulate(
     with click.progressbar(
         length=int(run.duration_s),
         label=f"simulating {spec.name}",
-        file=sys.stderr if not quiet else open(os.devnull, "w"),  # noqa: SIM115
+        file=sys.stderr if not quiet else open(os.devnull, "w"),
         show_eta=True,
     ) as bar:
         done = 0
@@ -93,8 +97,10 @@ def simulate(
         stats = write_schedule(spec, run, target, progress=advance)
     elapsed = time.perf_counter() - began
     if not quiet:
-        click.echo(f"wrote {target} (seed {run.seed}) in {elapsed:.1f} s, "
-                   f"{stats.events / max(elapsed, 1e-9):,.0f} events/s")
+        click.echo(
+            f"wrote {target} (seed {run.seed}) in {elapsed:.1f} s, "
+            f"{stats.events / max(elapsed, 1e-9):,.0f} events/s"
+        )
         click.echo(format_stats(stats, short=True))
 
 

@@ -11,6 +11,7 @@ daylight-saving changes; "the XNYS open" becomes the real opens that
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -51,10 +52,13 @@ class TradingCalendar:
         """True where ``t`` falls in the weekly maintenance window (close → open)."""
         week = self.market.week
         since_close = np.mod(self.week_seconds(t) - week.close.seconds, WEEK)
-        return since_close < np.mod(week.open.seconds - week.close.seconds, WEEK)
+        closed: npt.NDArray[np.bool_] = since_close < np.mod(
+            week.open.seconds - week.close.seconds, WEEK
+        )
+        return closed
 
     def saturday(self, t: FloatArray) -> npt.NDArray[np.bool_]:
-        return (self.week_seconds(t) // DAY) == 5
+        return np.asarray((self.week_seconds(t) // DAY) == 5, dtype=np.bool_)
 
     def in_roll(self, t: FloatArray) -> npt.NDArray[np.bool_]:
         roll = self.market.roll
@@ -120,8 +124,12 @@ def _exchange_opens(code: str, first: dt.date, last: dt.date) -> FloatArray:
     import exchange_calendars
     import pandas as pd
 
-    calendar = exchange_calendars.get_calendar(
-        code, start=pd.Timestamp(first) - pd.Timedelta(days=7), end=pd.Timestamp(last)
-    )
+    with warnings.catch_warnings():
+        # exchange_calendars still reads Series.values, which pandas 3.1 deprecates
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        calendar = exchange_calendars.get_calendar(
+            code, start=pd.Timestamp(first) - pd.Timedelta(days=7), end=pd.Timestamp(last)
+        )
     opens = calendar.opens.loc[str(first) : str(last)]
     return np.asarray([o.timestamp() for o in opens], dtype=np.float64)

@@ -37,9 +37,9 @@ class Intensity:
     ) -> None:
         cells = math.ceil(calendar.duration_s / step_s) + 1
         self.step_s = step_s
-        self.edges: FloatArray = np.arange(cells + 1) * step_s
-        self.values: FloatArray = intensity_at(calendar, profile, self.edges[:-1] + step_s / 2)
-        self.integral: FloatArray = np.concatenate([[0.0], np.cumsum(self.values) * step_s])
+        self.edges = np.arange(cells + 1, dtype=np.float64) * step_s
+        self.values = intensity_at(calendar, profile, self.edges[:-1] + step_s / 2)
+        self.integral = np.concatenate([[0.0], np.cumsum(self.values) * step_s]).astype(np.float64)
 
     def at(self, t: FloatArray) -> FloatArray:
         """λ at each ``t``."""
@@ -48,7 +48,7 @@ class Intensity:
 
     def cumulative(self, t: FloatArray | float) -> FloatArray:
         """Λ(t) = ∫₀ᵗ λ."""
-        return np.interp(t, self.edges, self.integral)
+        return np.asarray(np.interp(t, self.edges, self.integral), dtype=np.float64)
 
     def inverse(self, tau: FloatArray) -> FloatArray:
         """Λ⁻¹: the ``t`` at which operational time reaches ``tau``."""

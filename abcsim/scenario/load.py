@@ -415,9 +415,7 @@ def _slo(f: Fields) -> Slo:
     per_type = f.table("p95_ms", required=False)
     for key in list(per_type.keys()):
         _check_request(per_type, key, key)
-    p95 = tuple(
-        (r, per_type.number(r, above=0.0)) for r in REQUEST_TYPES if per_type.has(r)
-    )
+    p95 = tuple((r, per_type.number(r, above=0.0)) for r in REQUEST_TYPES if per_type.has(r))
     per_type.done()
     slo = Slo(
         p95_ms=p95,

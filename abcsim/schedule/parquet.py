@@ -53,8 +53,11 @@ class ScheduleMeta:
 
     @classmethod
     def from_metadata(cls, metadata: dict[bytes, bytes], source: str) -> ScheduleMeta:
-        fields = {k.decode()[len(_PREFIX) :]: v.decode() for k, v in metadata.items()
-                  if k.startswith(_PREFIX.encode())}
+        fields = {
+            k.decode()[len(_PREFIX) :]: v.decode()
+            for k, v in metadata.items()
+            if k.startswith(_PREFIX.encode())
+        }
         try:
             return cls(
                 scenario_name=fields["scenario_name"],
@@ -157,7 +160,8 @@ def read_schedule(path: str | Path) -> pd.DataFrame:
     """A whole schedule as a DataFrame (categories as ``category`` dtype)."""
     file = _open(path)
     _check_columns(path, file.schema_arrow.names)
-    return file.read(columns=list(SCHEDULE_COLUMNS)).to_pandas()
+    frame: pd.DataFrame = file.read(columns=list(SCHEDULE_COLUMNS)).to_pandas()
+    return frame
 
 
 def iter_batches(

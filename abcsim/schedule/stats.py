@@ -108,8 +108,9 @@ def format_stats(stats: ScheduleStats, *, short: bool = False) -> str:
     if not short:
         weekday, hour, rate = stats.busiest_hour_of_week()
         day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[weekday]
-        lines.append(f"busiest hour of the week: {day} {hour:02d}:00-{hour + 1:02d}:00 UTC, "
-                     f"{rate:,.1f}/s")
+        lines.append(
+            f"busiest hour of the week: {day} {hour:02d}:00-{hour + 1:02d}:00 UTC, {rate:,.1f}/s"
+        )
     return "\n".join(lines)
 
 
@@ -137,7 +138,8 @@ def schedule_stats(path: str | Path) -> ScheduleStats:
     return stats
 
 
-def _codes(column: pa.DictionaryArray, names: Sequence[str]) -> npt.NDArray[np.int64]:
+def _codes(column: pa.Array, names: Sequence[str]) -> npt.NDArray[np.int64]:
     """Dictionary indices re-coded to positions in ``names`` (dictionaries may differ by batch)."""
     lookup = np.array([names.index(n) for n in column.dictionary.to_pylist()], dtype=np.int64)
-    return lookup[column.indices.to_numpy()]
+    codes: npt.NDArray[np.int64] = lookup[column.indices.to_numpy()]
+    return codes

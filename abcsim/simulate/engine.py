@@ -41,7 +41,7 @@ CHUNK_S = 3600.0
 class _Block:
     """Requests one agent emitted in one go, in ``t`` order."""
 
-    __slots__ = ("agent_id", "seq", "t", "request", "size")
+    __slots__ = ("agent_id", "request", "seq", "size", "t")
 
     def __init__(
         self,
@@ -99,9 +99,7 @@ class ScheduleBuffer:
         end: float,
     ) -> ScheduleChunk:
         if taken:
-            agent_id = np.concatenate(
-                [np.full(t.size, a, dtype=np.int32) for a, t, _, _ in taken]
-            )
+            agent_id = np.concatenate([np.full(t.size, a, dtype=np.int32) for a, t, _, _ in taken])
             t = np.concatenate([t for _, t, _, _ in taken])
             order = np.argsort(t, kind="stable")
             columns = (
@@ -153,7 +151,8 @@ def simulate(
         raise ValueError("chunk_s must be > 0")
     calendar = TradingCalendar(scenario.market, run.start, run.duration_s)
     agent_types = tuple(a.name for a in scenario.agents)
-    type_of = np.repeat(np.arange(len(agent_types), dtype=np.int8), [a.count for a in scenario.agents])
+    counts = [a.count for a in scenario.agents]
+    type_of = np.repeat(np.arange(len(agent_types), dtype=np.int8), counts)
     buffer = ScheduleBuffer(type_of, agent_types)
     env = simpy.Environment()
     seeds = np.random.SeedSequence(run.seed).spawn(scenario.n_agents)

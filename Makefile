@@ -1,0 +1,35 @@
+# Two entry points do all the set-up on a fresh machine (see README, Quickstart):
+#   make simulate   install into .venv, simulate the default week, summarise it
+#   make test       install into .venv, lint, type-check and run the tests
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install simulate test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+simulate: $(STAMP)
+	$(BIN)/abcsim simulate scenarios/abc_week.toml --out week.parquet
+	$(BIN)/abcsim inspect week.parquet
+
+lint: $(STAMP)
+	$(BIN)/ruff check abcsim tests bench
+	$(BIN)/ruff format --check abcsim tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/simulate.py
+
+clean:
+	rm -rf $(VENV) week.parquet

@@ -1,0 +1,33 @@
+"""Small builders for test scenarios: variants of the built-in ones, run to arrays."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from abcsim.scenario import AgentType, Scenario, load_scenario, resolve_run
+from abcsim.simulate import simulate
+
+
+def variant(base: str, agents: dict[str, dict[str, Any]]) -> Scenario:
+    """``base`` keeping only the agent types named, each with fields (and behaviour) changed."""
+    scenario = load_scenario(base)
+    kept: list[AgentType] = []
+    for name, changes in agents.items():
+        spec = scenario.agent_type(name)
+        behaviour = changes.pop("behaviour", {})
+        kept.append(replace(spec, behaviour=replace(spec.behaviour, **behaviour), **changes))
+    return replace(scenario, agents=tuple(kept))
+
+
+def run_arrays(
+    scenario: Scenario, *, start: str, hours: float, seed: int = 1, chunk_s: float = 3600.0
+) -> dict[str, npt.NDArray[Any]]:
+    """Simulate and concatenate every column of the schedule."""
+    run = resolve_run(scenario, {}, seed=seed, start=start, hours=hours)
+    chunks = list(simulate(scenario, run, chunk_s))
+    names = ("event_id", "t", "agent_id", "agent_type", "request", "size")
+    return {n: np.concatenate([getattr(c, n) for c in chunks]) for n in names}
