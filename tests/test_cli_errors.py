@@ -219,10 +219,8 @@ def test_days_and_hours_together(workdir: Path) -> None:
     "(traceback, exit 1) from abcsim/market/calendar.py _exchange_opens",
 )
 def test_start_outside_exchange_calendar_range(workdir: Path) -> None:
-    result = run_cli(
-        "simulate", str(SMOKE), "--start", "1950-01-02T12:00", "--hours", "1", "--out", OUT, "-q",
-        cwd=workdir,
-    )  # fmt: skip
+    args = ("simulate", str(SMOKE), "--start", "1950-01-02T12:00", "--hours", "1", "--out", OUT)
+    result = run_cli(*args, "-q", cwd=workdir)
     error_line(result)
     assert left_behind(workdir) == []
 

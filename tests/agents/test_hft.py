@@ -45,8 +45,9 @@ def _dispersion_and_rate(**behaviour: float) -> tuple[float, float]:
         level = intensity.mean(login, logout)
         edges = np.arange(login, logout - 59.0, 60.0)
         observed.append(np.histogram(t, np.append(edges, edges[-1] + 60.0))[0])
-        expected.append(rate * np.diff(intensity.cumulative(np.append(edges, edges[-1] + 60.0)))
-                        / level)
+        expected.append(
+            rate * np.diff(intensity.cumulative(np.append(edges, edges[-1] + 60.0))) / level
+        )
         active += logout - login
         sent += int(((t >= login) & (t < logout)).sum())
     n, e = np.concatenate(observed), np.concatenate(expected)

@@ -20,7 +20,9 @@ def _calendar(start: str, days: float) -> TradingCalendar:
 
 
 def _utc_hours(calendar: TradingCalendar, times: np.ndarray) -> set[str]:
-    return {calendar.to_datetime(t).strftime("%H:%M") for t in times if 0 <= t < calendar.duration_s}
+    return {
+        calendar.to_datetime(t).strftime("%H:%M") for t in times if 0 <= t < calendar.duration_s
+    }
 
 
 @pytest.mark.parametrize(
@@ -35,8 +37,10 @@ def test_london_opens_at_0800_utc_in_winter_and_0700_in_summer(start: str, expec
 
 def test_desk_sessions_follow_local_daylight_saving() -> None:
     """New York desks at 08:00 local: 13:00 UTC in January, 12:00 UTC in July."""
-    for start, expected in (("2026-01-12T00:00:00+00:00", "13:00"), ("2026-07-13T00:00:00+00:00",
-                                                                     "12:00")):
+    for start, expected in (
+        ("2026-01-12T00:00:00+00:00", "13:00"),
+        ("2026-07-13T00:00:00+00:00", "12:00"),
+    ):
         calendar = _calendar(start, 5)
         assert _utc_hours(calendar, calendar.session_windows("new_york")[:, 0]) == {expected}
 

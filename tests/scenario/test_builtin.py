@@ -41,8 +41,9 @@ def test_abc_week_mirrors_the_performance_suite() -> None:
     assert week.days == 6 and week.start.strftime("%a %H:%M") == "Sun 22:00"
 
 
-@pytest.mark.parametrize(("name", "kind", "count"), [("hft_stress", "hft", 50),
-                                                     ("batch_load", "batch", 20)])
+@pytest.mark.parametrize(
+    ("name", "kind", "count"), [("hft_stress", "hft", 50), ("batch_load", "batch", 20)]
+)
 def test_advanced_runs_have_their_one_user_class(name: str, kind: str, count: int) -> None:
     scenario = load_scenario(name)
     assert [(a.kind, a.count) for a in scenario.agents] == [(kind, count)]

@@ -71,15 +71,20 @@ def test_an_interrupted_write_leaves_nothing(tmp_path: Path) -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        write_schedule(SMOKE, resolve_run(SMOKE, {}, hours=2), tmp_path / "x.parquet",
-                       chunk_s=600.0, progress=stop)
+        write_schedule(
+            SMOKE,
+            resolve_run(SMOKE, {}, hours=2),
+            tmp_path / "x.parquet",
+            chunk_s=600.0,
+            progress=stop,
+        )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_reading_a_file_that_is_not_a_schedule_names_it(tmp_path: Path) -> None:
     path = tmp_path / "bad.parquet"
     path.write_text("nope")
-    with pytest.raises(ScheduleError, match="bad.parquet"):
+    with pytest.raises(ScheduleError, match=r"bad\.parquet"):
         read_schedule(path)
     pd.DataFrame({"t": [1.0]}).to_parquet(tmp_path / "other.parquet")
     with pytest.raises(ScheduleError, match="column 'event_id'"):

@@ -1,0 +1,436 @@
+"""Benchmark the trading-week simulation against a naive one-SimPy-event-per-request model.
+
+What it measures, in one run (``abc_week`` scenario unless ``--scenario`` says otherwise):
+
+1. **week** — the real job: :func:`abcsim.simulate.write_schedule` over the scenario's
+   week (6 days from its default start) into a Parquet file in a temporary folder.
+   Measured first and cold, as the CLI would run it (includes the lazy
+   ``exchange_calendars`` lookups).
+2. **real, 1 h** — :func:`abcsim.simulate.simulate` iterated (no file) over the busy
+   slice Tue 2026-01-13 13:00–14:00 UTC (London and New York desks both in, the
+   08:30 New York data release at 13:30). Best of ``--repeat`` runs, after one
+   warm-up run.
+3. **naive, 1 h** — the same slice with a straightforward SimPy model: one process
+   per agent (same agents, regions, sessions, seeds and per-agent rates), one
+   ``env.timeout`` per request, every draw a scalar from the agent's numpy
+   ``Generator``, λ(t) read per request with ``Intensity.at``, each request
+   appended to Python lists; Hawkes burst children are one SimPy process each.
+   Best of ``--naive-repeat`` runs.
+4. the ratio real/naive events/s on that slice;
+5. peak memory as ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` (resident set of the
+   whole process: after the week run, which goes first, and at the very end), plus
+   the Arrow memory pool's peak for information.
+
+Targets: ratio >= 10x, 6-day week < 60 s, peak memory < 2 GiB.
+
+Run from the project root::
+
+    python bench/simulate.py            # full 6-day week (~1 minute on 2 cores)
+    python bench/simulate.py --quick    # 1-day "week", one run per slice measurement
+    python bench/simulate.py --days 2 --repeat 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import math
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import simpy
+
+from abcsim.agents import AgentContext, RequestMix
+from abcsim.agents.base import desk_sessions
+from abcsim.agents.batch import PACING_SHAPE, job_starts
+from abcsim.market.calendar import DAY, WEEK, FloatArray, TradingCalendar
+from abcsim.market.intensity import Intensity
+from abcsim.scenario import REQUEST_TYPES, RunSettings, Scenario, load_scenario, resolve_run
+from abcsim.scenario.spec import BatchBehaviour, HftBehaviour, TradingBehaviour
+from abcsim.simulate import simulate, write_schedule
+from abcsim.simulate.engine import apportion
+
+SLICE_START = "2026-01-13T13:00:00Z"
+SLICE_HOURS = 1.0
+WEEK_DAYS = 6.0
+RATIO_TARGET = 10.0
+WEEK_TARGET_S = 60.0
+MEMORY_TARGET_BYTES = 2 * 1024**3
+_EPOCH_WEEKDAY_S = 3 * DAY  # 1970-01-01 was a Thursday: shifts Unix time onto a Monday-based week
+
+
+# ----------------------------------------------------------------------------- measurements
+@dataclass(frozen=True)
+class Measurement:
+    """One timed run: how many requests it produced, by agent type, and how long it took."""
+
+    label: str
+    events: int
+    by_type: tuple[int, ...]
+    wall_s: float
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.wall_s if self.wall_s > 0 else math.inf
+
+
+def best_of(runs: list[Measurement]) -> Measurement:
+    """The fastest of repeated runs (same output each time: the runs are seeded)."""
+    return min(runs, key=lambda m: m.wall_s)
+
+
+def peak_rss_bytes() -> int:
+    """``ru_maxrss`` of this process in bytes (Linux reports KiB, macOS bytes)."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(rss) if sys.platform == "darwin" else int(rss) * 1024
+
+
+def measure_week(scenario: Scenario, run: RunSettings, folder: Path) -> tuple[Measurement, int]:
+    """The real job: simulate ``run`` straight to Parquet; also returns the file's size."""
+    out = folder / "week.parquet"
+    start = time.perf_counter()
+    stats = write_schedule(scenario, run, out)
+    wall = time.perf_counter() - start
+    by_type = tuple(int(n) for n in stats.by_agent_type)
+    days = run.duration_s / DAY
+    label = f"real  {days:g} d -> Parquet (write_schedule)"
+    return Measurement(label, stats.events, by_type, wall, "cold, 1 run"), out.stat().st_size
+
+
+def measure_real(scenario: Scenario, run: RunSettings) -> Measurement:
+    """The real engine over ``run``, chunks counted and dropped."""
+    by_type = np.zeros(len(scenario.agents), dtype=np.int64)
+    start = time.perf_counter()
+    for chunk in simulate(scenario, run):
+        by_type += np.bincount(chunk.agent_type, minlength=by_type.size)
+    wall = time.perf_counter() - start
+    counts = tuple(int(n) for n in by_type)
+    return Measurement("real  1 h slice (simulate)", sum(counts), counts, wall)
+
+
+def measure_naive(scenario: Scenario, run: RunSettings) -> Measurement:
+    """The naive one-event-per-request model over ``run``."""
+    start = time.perf_counter()
+    schedule = naive_simulate(scenario, run)
+    wall = time.perf_counter() - start
+    type_of = np.repeat(np.arange(len(scenario.agents)), [a.count for a in scenario.agents])
+    by_type = np.bincount(type_of[np.asarray(schedule.agent_id, dtype=np.int64)], minlength=len(scenario.agents))
+    counts = tuple(int(n) for n in by_type)
+    return Measurement("naive 1 h slice (1 SimPy event/request)", len(schedule), counts, wall)
+
+
+# ----------------------------------------------------------------------------- naive baseline
+class NaiveSchedule:
+    """The naive model's output: one Python list append per column per request.
+
+    SimPy fires events in time order and each request is recorded when its own
+    event fires, so the rows come out sorted by ``t``; ``event_id`` is the index.
+    """
+
+    def __init__(self) -> None:
+        self.t: list[float] = []
+        self.agent_id: list[int] = []
+        self.request: list[int] = []
+        self.size: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+
+class NaiveAgent:
+    """One agent of the naive model: scalar draws, one request at a time."""
+
+    def __init__(
+        self, env: simpy.Environment, ctx: AgentContext, out: NaiveSchedule, epoch: float
+    ) -> None:
+        self.env = env
+        self.ctx = ctx
+        self.rng = ctx.rng
+        self.out = out
+        self.cumulative: list[float] = ctx.mix.cumulative.tolist()
+        self.size_low: list[int] = ctx.mix.size_low.tolist()
+        self.size_span: list[int] = ctx.mix.size_span.tolist()
+        self.allowed_when_closed: list[bool] = ctx.mix.allowed_when_closed.tolist()
+        self.closed_fraction = ctx.mix.closed_fraction
+        self.horizon = ctx.calendar.duration_s
+        week = ctx.calendar.market.week
+        # the weekly maintenance window, as plain floats, checked per request
+        self.week_offset = epoch + _EPOCH_WEEKDAY_S - week.close.seconds
+        self.closed_length = (week.open.seconds - week.close.seconds) % WEEK
+
+    def lam(self) -> float:
+        """λ(now) for this agent's type, looked up per request."""
+        return float(self.ctx.intensity.at(np.float64(self.env.now)))
+
+    def send(self, code: int | None = None, size: int | None = None) -> None:
+        """Record one request at ``env.now``, drawing its type and size if not given."""
+        t = float(self.env.now)
+        rng = self.rng
+        if code is None:
+            code = min(bisect.bisect_right(self.cumulative, rng.random()), len(REQUEST_TYPES) - 1)
+        if size is None:
+            size = self.size_low[code] + int(rng.random() * self.size_span[code])
+        if not 0.0 <= t < self.horizon:
+            return
+        if (t + self.week_offset) % WEEK < self.closed_length:
+            if not self.allowed_when_closed[code]:
+                return
+            if self.closed_fraction < 1.0 and rng.random() >= self.closed_fraction:
+                return
+        out = self.out
+        out.t.append(t)
+        out.agent_id.append(self.ctx.agent_id)
+        out.request.append(code)
+        out.size.append(size)
+
+
+NaiveProcess = Generator[simpy.Event, Any, None]
+
+
+def naive_trading(env: simpy.Environment, agent: NaiveAgent) -> NaiveProcess:
+    """Request, think, request: think time ``min + Exp(mean - min)`` at λ = 1, divided by λ(now)."""
+    b = agent.ctx.spec.behaviour
+    assert isinstance(b, TradingBehaviour)
+    rng = agent.rng
+    pause = b.think_mean_s - b.think_min_s
+    for login, logout in desk_sessions(agent.ctx).tolist():
+        if logout <= env.now:
+            continue
+        yield env.timeout(max(0.0, login - env.now))
+        yield env.timeout(rng.random() * b.think_mean_s / agent.lam())
+        while env.now < logout:
+            agent.send()
+            yield env.timeout((b.think_min_s + rng.exponential(pause)) / agent.lam())
+
+
+def naive_hft(env: simpy.Environment, agent: NaiveAgent) -> NaiveProcess:
+    """Per session: a polling process and a burst (Hawkes immigrant) process."""
+    b = agent.ctx.spec.behaviour
+    assert isinstance(b, HftBehaviour)
+    for login, logout in desk_sessions(agent.ctx).tolist():
+        if logout <= env.now:
+            continue
+        yield env.timeout(max(0.0, login - env.now))
+        level = agent.ctx.intensity.mean(env.now, logout)
+        if level <= 0 or b.rate <= 0:
+            continue
+        parts = []
+        if b.burst_share < 1:
+            poll_gap = level / (b.rate * (1.0 - b.burst_share))
+            parts.append(env.process(_hft_polls(env, agent, b, poll_gap, logout)))
+        if b.burst_share > 0:
+            immigrant_gap = level / (b.rate * b.burst_share * (1.0 - b.branching))
+            parts.append(env.process(_hft_immigrants(env, agent, b, immigrant_gap, logout)))
+        yield env.all_of(parts)
+
+
+def _hft_polls(
+    env: simpy.Environment, agent: NaiveAgent, b: HftBehaviour, gap: float, logout: float
+) -> NaiveProcess:
+    rng = agent.rng
+    yield env.timeout(rng.random() * gap / agent.lam())
+    while env.now < logout:
+        agent.send()
+        yield env.timeout(rng.gamma(b.poll_shape, gap / b.poll_shape) / agent.lam())
+
+
+def _hft_immigrants(
+    env: simpy.Environment, agent: NaiveAgent, b: HftBehaviour, gap: float, logout: float
+) -> NaiveProcess:
+    rng = agent.rng
+    while True:
+        yield env.timeout(rng.exponential(gap) / agent.lam())
+        if env.now >= logout:
+            return
+        agent.send()
+        _hft_children(env, agent, b, logout)
+
+
+def _hft_children(env: simpy.Environment, agent: NaiveAgent, b: HftBehaviour, logout: float) -> None:
+    """Poisson(branching) children of the request just sent, one SimPy process each."""
+    for _ in range(int(agent.rng.poisson(b.branching))):
+        env.process(_hft_child(env, agent, b, logout))
+
+
+def _hft_child(
+    env: simpy.Environment, agent: NaiveAgent, b: HftBehaviour, logout: float
+) -> NaiveProcess:
+    yield env.timeout(agent.rng.exponential(b.burst_decay_s))
+    if env.now < logout:
+        agent.send()
+        _hft_children(env, agent, b, logout)
+
+
+def naive_batch(env: simpy.Environment, agent: NaiveAgent) -> NaiveProcess:
+    """Each job: lognormal items, one request per ``items_per_request``, gamma-paced."""
+    b = agent.ctx.spec.behaviour
+    assert isinstance(b, BatchBehaviour)
+    rng = agent.rng
+    pace = 1.0 / (b.request_rate * PACING_SHAPE)
+    for due in job_starts(agent.ctx, b).tolist():
+        yield env.timeout(max(0.0, due - env.now))
+        items = math.ceil(rng.lognormal(math.log(b.items_median), b.items_sigma))
+        n = -(-items // b.items_per_request)
+        for i in range(n):
+            last = items - b.items_per_request * (n - 1)
+            agent.send(size=b.items_per_request if i < n - 1 else last)
+            yield env.timeout(rng.gamma(PACING_SHAPE, pace))
+
+
+NAIVE: dict[str, Callable[[simpy.Environment, NaiveAgent], NaiveProcess]] = {
+    "trading": naive_trading,
+    "hft": naive_hft,
+    "batch": naive_batch,
+}
+
+
+def _no_sink(
+    agent_id: int, t: FloatArray, request: npt.NDArray[np.int8], size: npt.NDArray[np.int32]
+) -> None:
+    raise AssertionError("the naive model records requests itself")
+
+
+def naive_simulate(scenario: Scenario, run: RunSettings) -> NaiveSchedule:
+    """Run the naive model: same calendar, intensities, agents, regions and seeds as the real one."""
+    calendar = TradingCalendar(scenario.market, run.start, run.duration_s)
+    env = simpy.Environment()
+    out = NaiveSchedule()
+    epoch = calendar.start.timestamp()
+    seeds = np.random.SeedSequence(run.seed).spawn(scenario.n_agents)
+    agent_id = 0
+    for spec in scenario.agents:
+        intensity = Intensity(calendar, spec.profile)
+        mix = RequestMix.of(spec, scenario.market)
+        for region in apportion(spec.regions, spec.count):
+            ctx = AgentContext(
+                agent_id=agent_id,
+                spec=spec,
+                region=region,
+                rng=np.random.default_rng(seeds[agent_id]),
+                calendar=calendar,
+                intensity=intensity,
+                mix=mix,
+                sink=_no_sink,
+            )
+            env.process(NAIVE[spec.kind](env, NaiveAgent(env, ctx, out, epoch)))
+            agent_id += 1
+    env.run(until=run.duration_s)
+    return out
+
+
+# ----------------------------------------------------------------------------- report
+def _mib(n: int) -> str:
+    return f"{n / 1024**2:,.0f} MiB"
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def report(
+    scenario: Scenario,
+    week: Measurement,
+    week_file_bytes: int,
+    real: Measurement,
+    naive: Measurement,
+    rss_after_week: int,
+    rss_end: int,
+    arrow_peak: int,
+    week_days: float,
+) -> bool:
+    """Print the table and the targets; True if every target that applies passes."""
+    agents = ", ".join(f"{a.count} {a.name}" for a in scenario.agents)
+    print(
+        f"abcsim simulate benchmark: {scenario.name} ({agents}); Python "
+        f"{platform.python_version()}, SimPy {simpy.__version__}, NumPy {np.__version__}, "
+        f"{os.cpu_count()} CPUs"
+    )
+    types = " / ".join(a.name for a in scenario.agents)
+    print()
+    print(f"{'run':<42} {'events':>12} {'wall s':>8} {'events/s':>12}  {types}")
+    for m in (week, real, naive):
+        split = " / ".join(f"{n:,}" for n in m.by_type)
+        print(f"{m.label:<42} {m.events:>12,} {m.wall_s:>8.2f} {m.rate:>12,.0f}  {split}")
+        if m.note:
+            print(f"{'':<4}{m.note}")
+    print(f"{'':<4}week file: {_mib(week_file_bytes)} Parquet (zstd)")
+    ratio = real.rate / naive.rate
+    diff = 100.0 * (naive.events - real.events) / real.events if real.events else math.nan
+    print(f"{'':<4}1 h slice: naive/real event count {diff:+.1f}%  (slice {SLICE_START}, 1 h)")
+    print()
+    print(f"{'target':<42} {'measured':>12} {'goal':>12}  result")
+    ok = ratio >= RATIO_TARGET
+    print(f"{'events/s ratio real/naive, 1 h slice':<42} {ratio:>11.1f}x {'>= 10x':>12}  {_verdict(ok)}")
+    if week_days == WEEK_DAYS:
+        week_ok = week.wall_s < WEEK_TARGET_S
+        verdict = _verdict(week_ok)
+    else:
+        week_ok = True
+        projected = week.wall_s * WEEK_DAYS / week_days
+        verdict = f"n/a (ran {week_days:g} d; x{WEEK_DAYS / week_days:g} ~ {projected:.0f} s)"
+    print(f"{'6-day week wall time':<42} {week.wall_s:>10.1f} s {'< 60 s':>12}  {verdict}")
+    mem_ok = rss_end < MEMORY_TARGET_BYTES
+    print(f"{'peak RSS, whole process (ru_maxrss)':<42} {_mib(rss_end):>12} {'< 2 GiB':>12}  {_verdict(mem_ok)}")
+    print(f"{'':<4}ru_maxrss right after the week run (it runs first): {_mib(rss_after_week)}")
+    print(f"{'':<4}Arrow memory pool peak (not Python heap): {_mib(arrow_peak)}")
+    return ok and week_ok and mem_ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--scenario", default="abc_week", help="scenario name or TOML path")
+    parser.add_argument("--days", type=float, default=WEEK_DAYS, help="length of the week run")
+    parser.add_argument("--quick", action="store_true", help="1-day week run, single repeats")
+    parser.add_argument("--repeat", type=int, default=3, help="real 1 h slice: best of N runs")
+    parser.add_argument("--naive-repeat", type=int, default=1, help="naive slice: best of N runs")
+    args = parser.parse_args(argv)
+    days = 1.0 if args.quick else args.days
+    repeat = 1 if args.quick else max(1, args.repeat)
+    naive_repeat = max(1, args.naive_repeat)
+
+    scenario = load_scenario(args.scenario)
+    week_run = resolve_run(scenario, {}, days=days)
+    slice_run = resolve_run(scenario, {}, start=SLICE_START, hours=SLICE_HOURS)
+
+    print(f"running: week ({days:g} d), real slice x{repeat + 1}, naive slice x{naive_repeat} ...")
+    with tempfile.TemporaryDirectory(prefix="abcsim-bench-") as folder:
+        week, week_bytes = measure_week(scenario, week_run, Path(folder))
+    rss_after_week = peak_rss_bytes()
+    arrow_peak = int(pa.default_memory_pool().max_memory() or 0)
+
+    measure_real(scenario, slice_run)  # warm-up: exchange-calendar lookups for these dates
+    real = best_of([measure_real(scenario, slice_run) for _ in range(repeat)])
+    real = Measurement(real.label, real.events, real.by_type, real.wall_s, f"best of {repeat}")
+    naive = best_of([measure_naive(scenario, slice_run) for _ in range(naive_repeat)])
+    naive = Measurement(
+        naive.label, naive.events, naive.by_type, naive.wall_s, f"best of {naive_repeat}"
+    )
+    print()
+    ok = report(
+        scenario,
+        week,
+        week_bytes,
+        real,
+        naive,
+        rss_after_week,
+        peak_rss_bytes(),
+        arrow_peak,
+        days,
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
