@@ -103,7 +103,9 @@ class BadScenario:
     hint: str  # a fragment of the problem, usually the bad value itself
 
 
-HFT_MIX = "mix = { data_collection = 60, trade_execution = 25, risk_analysis = 10, health_check = 5 }"
+HFT_MIX = (
+    "mix = { data_collection = 60, trade_execution = 25, risk_analysis = 10, health_check = 5 }"
+)
 
 BAD_SCENARIOS = {
     "unknown-field": BadScenario(
@@ -156,7 +158,9 @@ BAD_SCENARIOS = {
 @pytest.mark.parametrize("case", BAD_SCENARIOS.values(), ids=BAD_SCENARIOS.keys())
 def test_bad_scenario_is_one_line_naming_file_and_field(workdir: Path, case: BadScenario) -> None:
     scenario = write_scenario(workdir, "bad", edited_smoke(case.edits))
-    line = error_line(run_cli("simulate", scenario, "--hours", "1", "--out", OUT, "-q", cwd=workdir))
+    line = error_line(
+        run_cli("simulate", scenario, "--hours", "1", "--out", OUT, "-q", cwd=workdir)
+    )
     assert line.startswith(f"error: {scenario}: {case.field}: "), line
     assert case.hint in line.removeprefix(f"error: {scenario}: {case.field}: "), line
     assert left_behind(workdir) == []
@@ -213,11 +217,6 @@ def test_days_and_hours_together(workdir: Path) -> None:
     assert left_behind(workdir) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: a start outside exchange_calendars' range raises a bare ValueError "
-    "(traceback, exit 1) from abcsim/market/calendar.py _exchange_opens",
-)
 def test_start_outside_exchange_calendar_range(workdir: Path) -> None:
     args = ("simulate", str(SMOKE), "--start", "1950-01-02T12:00", "--hours", "1", "--out", OUT)
     result = run_cli(*args, "-q", cwd=workdir)
@@ -251,7 +250,9 @@ def test_inspect_parquet_that_is_not_a_schedule(tmp_path: Path) -> None:
 
 
 def test_simulate_smoke_hour_writes_only_the_schedule(tmp_path: Path) -> None:
-    result = run_cli("simulate", str(SMOKE), "--hours", "1", "--out", "x.parquet", "-q", cwd=tmp_path)
+    result = run_cli(
+        "simulate", str(SMOKE), "--hours", "1", "--out", "x.parquet", "-q", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""  # -q: no summary

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from abcsim.errors import ScenarioError
 from abcsim.scenario.spec import Market
 
 FloatArray = npt.NDArray[np.float64]
@@ -128,8 +129,11 @@ def _exchange_opens(code: str, first: dt.date, last: dt.date) -> FloatArray:
         # exchange_calendars still reads Series.values, which pandas 3.1 deprecates
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
-        calendar = exchange_calendars.get_calendar(
-            code, start=pd.Timestamp(first) - pd.Timedelta(days=7), end=pd.Timestamp(last)
-        )
+        try:
+            calendar = exchange_calendars.get_calendar(
+                code, start=pd.Timestamp(first) - pd.Timedelta(days=7), end=pd.Timestamp(last)
+            )
+        except ValueError as exc:  # dates the calendar does not cover
+            raise ScenarioError(f"exchange {code}", "", f"{first}..{last}: {exc}") from None
     opens = calendar.opens.loc[str(first) : str(last)]
     return np.asarray([o.timestamp() for o in opens], dtype=np.float64)

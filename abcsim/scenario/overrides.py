@@ -49,14 +49,14 @@ def resolve_run(
         error = ScenarioError(source, "", f"must be an ISO 8601 date-time, got {start_text!r}")
         run_start = parse_start(start_text, error)
     if hours is not None:
-        duration = hours * 3600.0
-        flag = "--hours"
+        duration, flag, given = hours * 3600.0, "--hours", f"{hours:g} hours"
     elif days is not None:
-        duration, flag = days * 86400.0, "--days"
+        duration, flag, given = days * 86400.0, "--days", f"{days:g} days"
     else:
-        duration, flag = _env_float(env, "ABC_DAYS", scenario.days) * 86400.0, "ABC_DAYS"
+        env_days = _env_float(env, "ABC_DAYS", scenario.days)
+        duration, flag, given = env_days * 86400.0, "ABC_DAYS", f"{env_days:g} days"
     if not math.isfinite(duration) or duration <= 0:
-        raise ScenarioError(flag, "", f"must be > 0, got {duration / 86400.0:g} days")
+        raise ScenarioError(flag, "", f"must be a finite number > 0, got {given}")
     if run_seed < 0:
         raise ScenarioError("--seed" if seed is not None else "ABC_SEED", "", "must be >= 0")
     return RunSettings(seed=run_seed, start=run_start, duration_s=duration)
