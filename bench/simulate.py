@@ -15,8 +15,14 @@ What it measures, in one run (``abc_week`` scenario unless ``--scenario`` says o
    ``env.timeout`` per request, every draw a scalar from the agent's numpy
    ``Generator``, λ(t) read per request with ``Intensity.at``, each request
    appended to Python lists; Hawkes burst children are one SimPy process each.
-   Best of ``--naive-repeat`` runs.
-4. the ratio real/naive events/s on that slice;
+   Sessions and job starts come from the real helpers (they are per session, not
+   per request). Best of ``--naive-repeat`` runs. A second, *lean* variant reads
+   λ(t) from the same table as a Python list: ``Intensity.at`` on a scalar costs
+   several µs, about half of the naive model's time, so the lean one is the
+   tougher baseline (its ratio is printed for information).
+4. the ratio real/naive events/s on that slice; both runs include their set-up
+   (calendar, λ tables, agents), and the exchange-calendar lookups for the slice's
+   dates are cached by the warm-up run for both;
 5. peak memory as ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` (resident set of the
    whole process: after the week run, which goes first, and at the very end), plus
    the Arrow memory pool's peak for information.
@@ -86,9 +92,11 @@ class Measurement:
         return self.events / self.wall_s if self.wall_s > 0 else math.inf
 
 
-def best_of(runs: list[Measurement]) -> Measurement:
-    """The fastest of repeated runs (same output each time: the runs are seeded)."""
-    return min(runs, key=lambda m: m.wall_s)
+def best_of(runs: list[Measurement], n: int) -> Measurement:
+    """The fastest of ``n`` repeated runs (same output each time: the runs are seeded)."""
+    best = min(runs, key=lambda m: m.wall_s)
+    note = f"best of {n}" if n > 1 else "1 run"
+    return Measurement(best.label, best.events, best.by_type, best.wall_s, note)
 
 
 def peak_rss_bytes() -> int:
@@ -120,15 +128,18 @@ def measure_real(scenario: Scenario, run: RunSettings) -> Measurement:
     return Measurement("real  1 h slice (simulate)", sum(counts), counts, wall)
 
 
-def measure_naive(scenario: Scenario, run: RunSettings) -> Measurement:
+def measure_naive(scenario: Scenario, run: RunSettings, lean: bool = False) -> Measurement:
     """The naive one-event-per-request model over ``run``."""
     start = time.perf_counter()
-    schedule = naive_simulate(scenario, run)
+    schedule = naive_simulate(scenario, run, lean)
     wall = time.perf_counter() - start
     type_of = np.repeat(np.arange(len(scenario.agents)), [a.count for a in scenario.agents])
-    by_type = np.bincount(type_of[np.asarray(schedule.agent_id, dtype=np.int64)], minlength=len(scenario.agents))
+    by_type = np.bincount(
+        type_of[np.asarray(schedule.agent_id, dtype=np.int64)], minlength=len(scenario.agents)
+    )
     counts = tuple(int(n) for n in by_type)
-    return Measurement("naive 1 h slice (1 SimPy event/request)", len(schedule), counts, wall)
+    label = "naive 1 h, λ from a list (lean)" if lean else "naive 1 h slice (1 SimPy event/request)"
+    return Measurement(label, len(schedule), counts, wall)
 
 
 # ----------------------------------------------------------------------------- naive baseline
@@ -153,7 +164,12 @@ class NaiveAgent:
     """One agent of the naive model: scalar draws, one request at a time."""
 
     def __init__(
-        self, env: simpy.Environment, ctx: AgentContext, out: NaiveSchedule, epoch: float
+        self,
+        env: simpy.Environment,
+        ctx: AgentContext,
+        out: NaiveSchedule,
+        epoch: float,
+        lean: bool = False,
     ) -> None:
         self.env = env
         self.ctx = ctx
@@ -170,9 +186,18 @@ class NaiveAgent:
         self.week_offset = epoch + _EPOCH_WEEKDAY_S - week.close.seconds
         self.closed_length = (week.open.seconds - week.close.seconds) % WEEK
 
-    def lam(self) -> float:
-        """λ(now) for this agent's type, looked up per request."""
-        return float(self.ctx.intensity.at(np.float64(self.env.now)))
+        # λ(now) is looked up per request: through ``Intensity.at`` (numpy on a scalar),
+        # or, ``lean``, straight from the same table as a Python list
+        self.lam: Callable[[], float] = self._lam_lean if lean else self._lam_at
+        self._values: list[float] = ctx.intensity.values.tolist()
+        self._step = ctx.intensity.step_s
+
+    def _lam_at(self) -> float:
+        return float(self.ctx.intensity.at(np.asarray(self.env.now, dtype=np.float64)))
+
+    def _lam_lean(self) -> float:
+        cell = min(int(self.env.now // self._step), len(self._values) - 1)
+        return self._values[max(cell, 0)]
 
     def send(self, code: int | None = None, size: int | None = None) -> None:
         """Record one request at ``env.now``, drawing its type and size if not given."""
@@ -258,7 +283,9 @@ def _hft_immigrants(
         _hft_children(env, agent, b, logout)
 
 
-def _hft_children(env: simpy.Environment, agent: NaiveAgent, b: HftBehaviour, logout: float) -> None:
+def _hft_children(
+    env: simpy.Environment, agent: NaiveAgent, b: HftBehaviour, logout: float
+) -> None:
     """Poisson(branching) children of the request just sent, one SimPy process each."""
     for _ in range(int(agent.rng.poisson(b.branching))):
         env.process(_hft_child(env, agent, b, logout))
@@ -302,8 +329,11 @@ def _no_sink(
     raise AssertionError("the naive model records requests itself")
 
 
-def naive_simulate(scenario: Scenario, run: RunSettings) -> NaiveSchedule:
-    """Run the naive model: same calendar, intensities, agents, regions and seeds as the real one."""
+def naive_simulate(scenario: Scenario, run: RunSettings, lean: bool = False) -> NaiveSchedule:
+    """Run the naive model: same calendar, intensities, agents, regions and seeds as the real one.
+
+    ``lean`` reads λ(t) from a Python list instead of calling ``Intensity.at``.
+    """
     calendar = TradingCalendar(scenario.market, run.start, run.duration_s)
     env = simpy.Environment()
     out = NaiveSchedule()
@@ -324,7 +354,7 @@ def naive_simulate(scenario: Scenario, run: RunSettings) -> NaiveSchedule:
                 mix=mix,
                 sink=_no_sink,
             )
-            env.process(NAIVE[spec.kind](env, NaiveAgent(env, ctx, out, epoch)))
+            env.process(NAIVE[spec.kind](env, NaiveAgent(env, ctx, out, epoch, lean)))
             agent_id += 1
     env.run(until=run.duration_s)
     return out
@@ -344,47 +374,55 @@ def report(
     week: Measurement,
     week_file_bytes: int,
     real: Measurement,
-    naive: Measurement,
-    rss_after_week: int,
-    rss_end: int,
-    arrow_peak: int,
+    naives: list[Measurement],
+    memory: tuple[int, int, int],
     week_days: float,
 ) -> bool:
-    """Print the table and the targets; True if every target that applies passes."""
+    """Print the table and the targets; True if every target that applies passes.
+
+    ``naives[0]`` is the baseline the ratio target is judged on; ``memory`` is
+    (ru_maxrss after the week run, ru_maxrss at the end, Arrow pool peak), bytes.
+    """
+    rss_after_week, rss_end, arrow_peak = memory
     agents = ", ".join(f"{a.count} {a.name}" for a in scenario.agents)
     print(
         f"abcsim simulate benchmark: {scenario.name} ({agents}); Python "
         f"{platform.python_version()}, SimPy {simpy.__version__}, NumPy {np.__version__}, "
         f"{os.cpu_count()} CPUs"
     )
+    print(f"1 h slice: {SLICE_START} + 1 h; the week from the scenario's start")
+    print()
     types = " / ".join(a.name for a in scenario.agents)
-    print()
-    print(f"{'run':<42} {'events':>12} {'wall s':>8} {'events/s':>12}  {types}")
-    for m in (week, real, naive):
+    print(f"{'run':<40} {'events':>11} {'wall s':>7} {'events/s':>11}  by type: {types}")
+    for m in (week, real, *naives):
         split = " / ".join(f"{n:,}" for n in m.by_type)
-        print(f"{m.label:<42} {m.events:>12,} {m.wall_s:>8.2f} {m.rate:>12,.0f}  {split}")
-        if m.note:
-            print(f"{'':<4}{m.note}")
-    print(f"{'':<4}week file: {_mib(week_file_bytes)} Parquet (zstd)")
-    ratio = real.rate / naive.rate
-    diff = 100.0 * (naive.events - real.events) / real.events if real.events else math.nan
-    print(f"{'':<4}1 h slice: naive/real event count {diff:+.1f}%  (slice {SLICE_START}, 1 h)")
+        print(f"{m.label:<40} {m.events:>11,} {m.wall_s:>7.2f} {m.rate:>11,.0f}  {split}  {m.note}")
+    print(f"  week file: {_mib(week_file_bytes)} Parquet (zstd)")
+    for naive in naives:
+        diff = 100.0 * (naive.events - real.events) / real.events if real.events else math.nan
+        print(f"  {naive.label}: {diff:+.2f}% events vs real on the same slice")
     print()
-    print(f"{'target':<42} {'measured':>12} {'goal':>12}  result")
-    ok = ratio >= RATIO_TARGET
-    print(f"{'events/s ratio real/naive, 1 h slice':<42} {ratio:>11.1f}x {'>= 10x':>12}  {_verdict(ok)}")
+    print(f"{'target':<40} {'measured':>11} {'goal':>9}  result")
+    ok = True
+    for i, naive in enumerate(naives):
+        ratio = real.rate / naive.rate
+        passed = ratio >= RATIO_TARGET
+        ok = ok and (passed or i > 0)
+        what = "ratio real/naive events/s" if i == 0 else "  same, vs lean naive (info)"
+        print(f"{what:<40} {ratio:>10.1f}x {'>= 10x':>9}  {_verdict(passed)}")
     if week_days == WEEK_DAYS:
         week_ok = week.wall_s < WEEK_TARGET_S
         verdict = _verdict(week_ok)
     else:
         week_ok = True
         projected = week.wall_s * WEEK_DAYS / week_days
-        verdict = f"n/a (ran {week_days:g} d; x{WEEK_DAYS / week_days:g} ~ {projected:.0f} s)"
-    print(f"{'6-day week wall time':<42} {week.wall_s:>10.1f} s {'< 60 s':>12}  {verdict}")
+        verdict = f"n/a: ran {week_days:g} d (x{WEEK_DAYS / week_days:g} ~ {projected:.0f} s)"
+    print(f"{'6-day week wall time':<40} {week.wall_s:>9.1f} s {'< 60 s':>9}  {verdict}")
     mem_ok = rss_end < MEMORY_TARGET_BYTES
-    print(f"{'peak RSS, whole process (ru_maxrss)':<42} {_mib(rss_end):>12} {'< 2 GiB':>12}  {_verdict(mem_ok)}")
-    print(f"{'':<4}ru_maxrss right after the week run (it runs first): {_mib(rss_after_week)}")
-    print(f"{'':<4}Arrow memory pool peak (not Python heap): {_mib(arrow_peak)}")
+    what = "peak RSS, whole process (ru_maxrss)"
+    print(f"{what:<40} {_mib(rss_end):>11} {'< 2 GiB':>9}  {_verdict(mem_ok)}")
+    print(f"  ru_maxrss right after the week run, which goes first: {_mib(rss_after_week)}")
+    print(f"  Arrow memory pool peak in the week run (outside the Python heap): {_mib(arrow_peak)}")
     return ok and week_ok and mem_ok
 
 
@@ -392,43 +430,36 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--scenario", default="abc_week", help="scenario name or TOML path")
     parser.add_argument("--days", type=float, default=WEEK_DAYS, help="length of the week run")
-    parser.add_argument("--quick", action="store_true", help="1-day week run, single repeats")
+    parser.add_argument("--quick", action="store_true", help="1-day week run, no repeats")
     parser.add_argument("--repeat", type=int, default=3, help="real 1 h slice: best of N runs")
-    parser.add_argument("--naive-repeat", type=int, default=1, help="naive slice: best of N runs")
+    parser.add_argument("--naive-repeat", type=int, default=2, help="naive slice: best of N runs")
+    parser.add_argument("--no-lean", action="store_true", help="skip the lean naive variant")
     args = parser.parse_args(argv)
     days = 1.0 if args.quick else args.days
     repeat = 1 if args.quick else max(1, args.repeat)
-    naive_repeat = max(1, args.naive_repeat)
+    naive_repeat = 1 if args.quick else max(1, args.naive_repeat)
 
     scenario = load_scenario(args.scenario)
     week_run = resolve_run(scenario, {}, days=days)
     slice_run = resolve_run(scenario, {}, start=SLICE_START, hours=SLICE_HOURS)
 
-    print(f"running: week ({days:g} d), real slice x{repeat + 1}, naive slice x{naive_repeat} ...")
+    print(f"running: week ({days:g} d), 1 h slice: real x{repeat} + warm-up, naive x{naive_repeat}")
     with tempfile.TemporaryDirectory(prefix="abcsim-bench-") as folder:
         week, week_bytes = measure_week(scenario, week_run, Path(folder))
     rss_after_week = peak_rss_bytes()
     arrow_peak = int(pa.default_memory_pool().max_memory() or 0)
 
     measure_real(scenario, slice_run)  # warm-up: exchange-calendar lookups for these dates
-    real = best_of([measure_real(scenario, slice_run) for _ in range(repeat)])
-    real = Measurement(real.label, real.events, real.by_type, real.wall_s, f"best of {repeat}")
-    naive = best_of([measure_naive(scenario, slice_run) for _ in range(naive_repeat)])
-    naive = Measurement(
-        naive.label, naive.events, naive.by_type, naive.wall_s, f"best of {naive_repeat}"
-    )
+    real = best_of([measure_real(scenario, slice_run) for _ in range(repeat)], repeat)
+    naives = [
+        best_of([measure_naive(scenario, slice_run) for _ in range(naive_repeat)], naive_repeat)
+    ]
+    if not args.no_lean:
+        lean = [measure_naive(scenario, slice_run, lean=True) for _ in range(naive_repeat)]
+        naives.append(best_of(lean, naive_repeat))
     print()
-    ok = report(
-        scenario,
-        week,
-        week_bytes,
-        real,
-        naive,
-        rss_after_week,
-        peak_rss_bytes(),
-        arrow_peak,
-        days,
-    )
+    memory = (rss_after_week, peak_rss_bytes(), arrow_peak)
+    ok = report(scenario, week, week_bytes, real, naives, memory, days)
     return 0 if ok else 1
 
 

@@ -5,8 +5,9 @@ times of at least ``min_s`` and on average ``mean_s`` seconds *at baseline
 activity*. Think time runs in the market's operational time Λ(t), so when
 λ(t) doubles — the London–New York overlap, an exchange open, a news
 release — the same user sends twice as fast: a non-homogeneous renewal
-process that follows λ(t). A London user logged in 07:00–17:00 sends ~4,000
-requests a day, twice as dense after 13:00 as before.
+process that follows λ(t). A London user logged in 07:00–17:00 with an 8 s
+think time sends ~8,000 requests a day, denser after 13:00 (New York in)
+than before.
 """
 
 from __future__ import annotations

@@ -59,8 +59,13 @@ class ScheduleStats:
         """Count rows given as times and category codes."""
         self.by_agent_type += np.bincount(agent_type, minlength=self.by_agent_type.size)
         self.by_request += np.bincount(request, minlength=self.by_request.size)
+        if t.size == 0:
+            return
         second = np.clip(t.astype(np.int64), 0, self.per_second.size - 1)
-        self.per_second += np.bincount(second, minlength=self.per_second.size)
+        # count into the chunk's own span only: cost per chunk, not per horizon
+        first = int(second.min())
+        counts = np.bincount(second - first)
+        self.per_second[first : first + counts.size] += counts
 
     def peak(self, width_s: int) -> Peak:
         """The busiest window of ``width_s`` seconds, aligned to the schedule's start."""

@@ -4,8 +4,8 @@ One SimPy :class:`~simpy.Environment` runs one process per agent (100
 TradingSystemUsers are 100 processes). A process sleeps until something
 changes its behaviour — a login, a job start, the next block of a session —
 and then emits the requests of that block as numpy arrays. There is never a
-SimPy event per request: a six-day week of ~30 million requests is a few
-hundred thousand events.
+SimPy event per request: a six-day week of ~38 million requests is some
+tens of thousands of events.
 
 The run advances in chunks of schedule time (an hour by default). A block is
 emitted at its start and holds only requests at or after it, so once the
