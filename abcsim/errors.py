@@ -25,3 +25,15 @@ class ScenarioError(AbcsimError):
 
 class ScheduleError(AbcsimError):
     """A schedule file cannot be read, or is not a schedule."""
+
+
+class TargetError(AbcsimError):
+    """The reference target cannot start: a port in use, an unknown fault, a bad setting."""
+
+
+class ResultsError(AbcsimError):
+    """A results file cannot be read, or is not a results file."""
+
+
+class ReplayError(AbcsimError):
+    """A replay cannot start: a refused target, a bad window, a rate over the ceiling."""

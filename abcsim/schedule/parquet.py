@@ -1,29 +1,26 @@
 """Schedules on disk: Parquet written chunk by chunk, read back whole or in batches.
 
 The file's key-value metadata carries what reproduces and explains it: the
-scenario text, the seed, the start (ISO 8601, UTC) and the horizon. Writing
-goes to a hidden temporary file beside the target, renamed into place only
-when complete, so a failure or Ctrl-C never leaves a half-written schedule.
+scenario text, the seed, the start (ISO 8601, UTC) and the horizon. Writing is
+all or nothing (:class:`~abcsim.parquet_stream.ParquetStream`): a failure or
+Ctrl-C never leaves a half-written schedule.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from abcsim.errors import ScheduleError
+from abcsim.errors import AbcsimError, ScheduleError
+from abcsim.parquet_stream import ParquetStream
 from abcsim.schedule.columns import SCHEDULE_COLUMNS, SCHEDULE_SCHEMA, ScheduleChunk
 
-ROW_GROUP_ROWS = 1 << 20
 _PREFIX = "abcsim."
 
 
@@ -72,66 +69,23 @@ class ScheduleMeta:
             raise ScheduleError(f"{source}: metadata: not an abcsim schedule ({exc})") from None
 
 
-class ScheduleWriter:
-    """Streams :class:`ScheduleChunk` s into one Parquet file, atomically.
+class ScheduleWriter(ParquetStream):
+    """Streams :class:`ScheduleChunk` s into one Parquet file, all or nothing.
 
     >>> with ScheduleWriter("week.parquet", meta) as out:   # doctest: +SKIP
     ...     for chunk in simulate(scenario, run):
-    ...         out.write(chunk)
+    ...         out.write_chunk(chunk)
     """
 
     def __init__(self, path: str | Path, meta: ScheduleMeta) -> None:
-        self.path = Path(path)
-        self.rows = 0
-        schema = SCHEDULE_SCHEMA.with_metadata(meta.to_metadata())
-        folder = self.path.parent
-        if not folder.is_dir():
-            raise ScheduleError(f"{self.path}: folder {str(folder)!r} does not exist")
-        handle, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial", dir=folder)
-        os.close(handle)
-        self._temp = Path(temp)
-        self._writer = pq.ParquetWriter(self._temp, schema, compression="zstd")
-        self._pending: list[pa.RecordBatch] = []
-        self._pending_rows = 0
+        try:
+            super().__init__(path, SCHEDULE_SCHEMA, meta.to_metadata(), keep_partial=False)
+        except AbcsimError as exc:
+            raise ScheduleError(str(exc)) from None
 
-    def write(self, chunk: ScheduleChunk) -> None:
-        if not len(chunk):
-            return
-        self._pending.append(chunk.to_arrow())
-        self._pending_rows += len(chunk)
-        self.rows += len(chunk)
-        if self._pending_rows >= ROW_GROUP_ROWS:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            self._writer.write_table(pa.Table.from_batches(self._pending), ROW_GROUP_ROWS)
-        self._pending, self._pending_rows = [], 0
-
-    def close(self) -> None:
-        """Finish the file and move it into place."""
-        self._flush()
-        self._writer.close()
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self._temp, 0o666 & ~umask)  # mkstemp made it private
-        os.replace(self._temp, self.path)
-
-    def abort(self) -> None:
-        """Drop the partial file."""
-        self._writer.close()
-        self._temp.unlink(missing_ok=True)
-
-    def __enter__(self) -> ScheduleWriter:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self.abort()
+    def write_chunk(self, chunk: ScheduleChunk) -> None:
+        if len(chunk):
+            self.write(chunk.to_arrow())
 
 
 def _open(path: str | Path) -> pq.ParquetFile:

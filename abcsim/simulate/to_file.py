@@ -41,7 +41,7 @@ def write_schedule(
     stats = ScheduleStats(run.start, run.duration_s, agent_types)
     with ScheduleWriter(out, meta) as writer:
         for chunk in simulate(scenario, run, chunk_s):
-            writer.write(chunk)
+            writer.write_chunk(chunk)
             stats.add(chunk.t, chunk.agent_type, chunk.request)
             if progress is not None:
                 progress(chunk.end)

@@ -1,0 +1,107 @@
+"""A Parquet file written batch by batch, finished cleanly whatever happens.
+
+Schedules and results are both long tables produced over time. A
+:class:`ParquetStream` buffers record batches into row groups and writes them
+to a hidden temporary file beside the target. How it ends depends on what the
+table is:
+
+* a **schedule** is all or nothing (``keep_partial=False``): on error or
+  Ctrl-C the temporary file is deleted, so no half schedule is ever mistaken
+  for a whole one;
+* **results** are evidence (``keep_partial=True``): on error or Ctrl-C the
+  file is closed properly and moved into place, so a replay stopped after ten
+  minutes of a one-hour run still leaves a valid file of those ten minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from abcsim.errors import AbcsimError
+
+ROW_GROUP_ROWS = 1 << 20
+
+
+class ParquetStream:
+    """Append record batches of one schema to ``path``; see the module docstring."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        schema: pa.Schema,
+        metadata: dict[bytes, bytes],
+        *,
+        keep_partial: bool,
+        row_group_rows: int = ROW_GROUP_ROWS,
+    ) -> None:
+        self.path = Path(path)
+        self.rows = 0
+        self._keep_partial = keep_partial
+        self._row_group_rows = row_group_rows
+        folder = self.path.parent
+        if not folder.is_dir():
+            raise AbcsimError(f"{self.path}: folder {str(folder)!r} does not exist")
+        handle, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial", dir=folder)
+        os.close(handle)
+        self._temp = Path(temp)
+        self._writer = pq.ParquetWriter(
+            self._temp, schema.with_metadata(metadata), compression="zstd"
+        )
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
+        self._closed = False
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if not batch.num_rows:
+            return
+        self._pending.append(batch)
+        self._pending_rows += batch.num_rows
+        self.rows += batch.num_rows
+        if self._pending_rows >= self._row_group_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is buffered as a row group now."""
+        if self._pending:
+            self._writer.write_table(pa.Table.from_batches(self._pending), self._row_group_rows)
+        self._pending, self._pending_rows = [], 0
+
+    def close(self) -> None:
+        """Finish the file and move it into place."""
+        if self._closed:
+            return
+        self._closed = True
+        self.flush()
+        self._writer.close()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self._temp, 0o666 & ~umask)  # mkstemp made it private
+        os.replace(self._temp, self.path)
+
+    def abort(self) -> None:
+        """Stop after a failure: keep what was written (results) or nothing (schedules)."""
+        if self._keep_partial:
+            self.close()
+            return
+        if not self._closed:
+            self._closed = True
+            self._writer.close()
+            self._temp.unlink(missing_ok=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
