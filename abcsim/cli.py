@@ -122,3 +122,65 @@ def scenarios() -> None:
     for name in builtin_scenarios():
         spec = load_scenario(name)
         click.echo(f"{name:<12} {spec.description}")
+
+
+@main.command()
+@click.option(
+    "--scenario", default="abc_week", show_default=True, help="Scenario file or built-in name."
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="0: a free one."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Workers [scenario's [system]; env ABC_MAX_CONCURRENT_REQUESTS].",
+)
+@click.option(
+    "--queue-limit", type=click.IntRange(min=0), help="Most requests waiting [scenario's]."
+)
+@click.option(
+    "--fault", "faults", multiple=True, metavar="NAME=VALUE", help="Inject a fault (repeatable)."
+)
+def target(
+    scenario: str,
+    host: str,
+    port: int,
+    workers: int | None,
+    queue_limit: int | None,
+    faults: tuple[str, ...],
+) -> None:
+    """Serve a stand-in ABC trading API (the reference target) until Ctrl-C.
+
+    It serves the scenario's endpoints as an M/G/c queue with the service times
+    of its [system] section, plus GET /health, GET /metrics (Prometheus) and
+    /_admin/faults. Prints the URL it serves on.
+
+    \b
+    Faults (NAME=VALUE; see README):
+      error_rate=0.02  spike_rate=0.05  spike_ms=800  stall=10:20
+      reset_rate=0.01  leak_bytes=64K
+    \b
+    Examples:
+      abcsim target --port 0
+      abcsim target --scenario scenarios/abc_week.toml --workers 8 --fault error_rate=0.02
+    """
+    # Imported here so the other commands never pay for aiohttp.
+    from abcsim.target import RunningTarget, run_target
+
+    def ready(running: RunningTarget) -> None:
+        click.echo(running.url)
+        click.echo(f"{running.describe()}; Ctrl-C stops", err=True)
+
+    run_target(
+        load_scenario(scenario),
+        os.environ,
+        host=host,
+        port=port,
+        workers=workers,
+        queue_limit=queue_limit,
+        faults=faults,
+        on_ready=ready,
+    )
+    click.echo("abcsim target: stopped", err=True)

@@ -19,8 +19,11 @@ from abcsim.errors import ScenarioError
 from abcsim.scenario.fields import Fields, parse_clock
 from abcsim.scenario.spec import (
     AGENT_KINDS,
+    DEFAULT_SERVICE,
+    DEFAULT_SYSTEM,
     REQUEST_TYPES,
     WEEKDAYS,
+    WORKFLOW_STAGES,
     AgentType,
     BatchBehaviour,
     Behaviour,
@@ -32,8 +35,10 @@ from abcsim.scenario.spec import (
     Profile,
     RollHour,
     Scenario,
+    ServiceTime,
     Session,
     Slo,
+    SystemSpec,
     TradingBehaviour,
     Week,
     WeeklyTime,
@@ -84,6 +89,7 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
     agents = _agents(root.table("agents"), market)
     endpoints = _endpoints(root.table("endpoints"))
     slo = _slo(root.table("slo", required=False))
+    system = _system(root.table("system", required=False))
     scenario = Scenario(
         name=head.text("name"),
         description=head.text("description", ""),
@@ -94,6 +100,7 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
         agents=agents,
         endpoints=endpoints,
         slo=slo,
+        system=system,
         source=source,
         text=text,
     )
@@ -424,6 +431,48 @@ def _slo(f: Fields) -> Slo:
     )
     f.done()
     return slo
+
+
+# -- the system serving the API -------------------------------------------------
+
+
+def _system(f: Fields) -> SystemSpec:
+    """``[system]``: optional; what it leaves out comes from :data:`DEFAULT_SYSTEM`."""
+    table = f.table("service", required=False)
+    for key in list(table.keys()):
+        _check_request(table, key, key)
+        if key == "multi_agent_workflow":
+            stages = ", ".join(WORKFLOW_STAGES)
+            raise table.error(key, f"is served as its stages ({stages}); set theirs instead")
+    defaults = dict(DEFAULT_SERVICE)
+    service = tuple(
+        (request, _service_time(table.table(request)) if table.has(request) else defaults[request])
+        for request in REQUEST_TYPES
+        if request != "multi_agent_workflow"
+    )
+    table.done()
+    system = SystemSpec(
+        service=service,
+        workers=f.whole("workers", DEFAULT_SYSTEM.workers, min=1),
+        queue_limit=f.whole("queue_limit", DEFAULT_SYSTEM.queue_limit, min=0),
+        replicas=f.whole("replicas", DEFAULT_SYSTEM.replicas, min=1),
+        memory_limit_mb=f.number("memory_limit_mb", DEFAULT_SYSTEM.memory_limit_mb, above=0.0),
+    )
+    f.done()
+    return system
+
+
+def _service_time(f: Fields) -> ServiceTime:
+    median = f.number("median_ms", above=0.0)
+    p95 = f.number("p95_ms", above=0.0)
+    if p95 < median:
+        # P95 below the median is no distribution; equal means a fixed time.
+        raise f.error("p95_ms", f"must be >= median_ms ({median:g}), got {p95:g}")
+    service = ServiceTime(
+        median_ms=median, p95_ms=p95, per_item_ms=f.number("per_item_ms", 0.0, min=0.0)
+    )
+    f.done()
+    return service
 
 
 def _check_request(f: Fields, key: str, request: str) -> None:

@@ -2,9 +2,10 @@
 
 A :class:`Scenario` is what ``scenarios/abc_week.toml`` says, checked and typed:
 the market (week, sessions, exchange opens, roll hour, news), the agent types
-(how many TradingSystemUsers, what each sends and when), the endpoint table and
-the SLOs. Every later stage — simulate, replay, plan, report — reads only this
-object, never the TOML, so a scenario means the same thing everywhere.
+(how many TradingSystemUsers, what each sends and when), the endpoint table,
+the SLOs and the system that serves it (workers, queue, service times). Every
+later stage — simulate, replay, plan, report, the reference target — reads only
+this object, never the TOML, so a scenario means the same thing everywhere.
 
 Times of day are local to a named time zone where the world defines them so
 (London opens at 08:00 *London* time, whatever daylight saving says) and UTC
@@ -14,6 +15,7 @@ where the venue does (the weekly maintenance window, the roll hour).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 REQUEST_TYPES: tuple[str, ...] = (
@@ -30,6 +32,17 @@ AGENT_KINDS: tuple[str, ...] = ("trading", "hft", "batch")
 """The behaviour models in :mod:`abcsim.agents`."""
 
 WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+WORKFLOW_STAGES: tuple[str, ...] = (
+    "data_collection",
+    "strategy_analysis",
+    "risk_analysis",
+    "trade_execution",
+)
+"""The stages a ``multi_agent_workflow`` runs in turn, each served like that request type."""
+
+Z_95 = 1.6448536269514722
+"""The standard normal's 95th percentile: a lognormal's P95 is ``median * exp(Z_95 * sigma)``."""
 
 
 @dataclass(frozen=True)
@@ -213,8 +226,67 @@ class Slo:
 
 
 @dataclass(frozen=True)
+class ServiceTime:
+    """How long one request of a type holds a worker: lognormal, by its median and P95.
+
+    A ``risk_analysis`` of one position takes 200 ms at the median and 600 ms at
+    P95; each item beyond the first adds ``per_item_ms`` (a batch job's
+    1,000-position risk run takes about 300 ms more). ``p95_ms == median_ms``
+    makes the time fixed.
+    """
+
+    median_ms: float
+    p95_ms: float
+    per_item_ms: float = 0.0
+
+    @property
+    def sigma(self) -> float:
+        """The lognormal's shape (the standard deviation of the log service time)."""
+        return math.log(self.p95_ms / self.median_ms) / Z_95
+
+    @property
+    def mean_ms(self) -> float:
+        """Mean service time of a one-item request (the lognormal's mean)."""
+        return self.median_ms * math.exp(self.sigma**2 / 2.0)
+
+
+DEFAULT_SERVICE: tuple[tuple[str, ServiceTime], ...] = (
+    ("data_collection", ServiceTime(40.0, 120.0, 0.02)),
+    ("strategy_analysis", ServiceTime(300.0, 900.0, 0.5)),
+    ("risk_analysis", ServiceTime(200.0, 600.0, 0.3)),
+    ("trade_execution", ServiceTime(60.0, 180.0, 0.0)),
+    ("health_check", ServiceTime(2.0, 5.0, 0.0)),
+)
+"""Service times when a scenario's ``[system.service]`` leaves a request type out."""
+
+
+@dataclass(frozen=True)
+class SystemSpec:
+    """The ABC API as a queueing system: what the reference target serves and the planner models.
+
+    Each replica has ``workers`` workers behind one FIFO queue that holds at most
+    ``queue_limit`` waiting requests (more are refused with 503). Every request
+    type except ``multi_agent_workflow`` has a :class:`ServiceTime`; a workflow
+    holds a worker for each of :data:`WORKFLOW_STAGES` in turn.
+    """
+
+    service: tuple[tuple[str, ServiceTime], ...] = DEFAULT_SERVICE
+    workers: int = 32
+    queue_limit: int = 256
+    replicas: int = 1
+    memory_limit_mb: float = 2048.0
+
+    def service_time(self, request: str) -> ServiceTime:
+        """The service time of a request type (not ``multi_agent_workflow``: see its stages)."""
+        return dict(self.service)[request]
+
+
+DEFAULT_SYSTEM = SystemSpec()
+
+
+@dataclass(frozen=True)
 class Scenario:
-    """A whole scenario: the market, the agents, the API and its targets."""
+    """A whole scenario: the market, the agents, the API, its targets and its system."""
 
     name: str
     description: str
@@ -225,6 +297,7 @@ class Scenario:
     agents: tuple[AgentType, ...]
     endpoints: tuple[tuple[str, Endpoint], ...]
     slo: Slo
+    system: SystemSpec = DEFAULT_SYSTEM
     source: str = field(default="<memory>", compare=False)
     text: str = field(default="", compare=False, repr=False)
 

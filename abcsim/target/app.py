@@ -1,0 +1,274 @@
+"""The reference target's HTTP API: the scenario's endpoints, plus health, metrics and admin.
+
+Every request type in the scenario's endpoint table is served at its method
+and path (``POST /api/v1/agents/risk-analysis``). A request is served like this:
+
+1. it counts as arrived and reads its ``size`` — the ``size`` field of a JSON
+   body (``{"size": 1000}``) or else the ``size`` query parameter (``?size=20``);
+   1 if neither, 400 if not a whole number from 1 to 1,000,000;
+2. the faults draw its fate; inside a stall window it waits for the window's end;
+   a reset fault closes the connection now;
+3. it queues for a worker (503 at once if the queue is full) and holds it for
+   its service time — a workflow holds one per stage, re-joining the back of the
+   queue between stages — plus any latency spike;
+4. it answers 500 if the error fault picked it, else 200 with a JSON body.
+
+``X-ABC-Event-Id`` and ``X-ABC-Synthetic`` request headers are accepted and
+echoed on the answer (and ``event_id`` in the body) so a replayer can match
+answers to schedule rows.
+
+The target's own endpoints — never queued, stalled or faulted:
+
+- ``GET /health``: liveness and state (unless the scenario serves ``GET /health`` itself);
+- ``GET /metrics``: Prometheus text (:mod:`abcsim.target.metrics`);
+- ``GET /_admin/faults``: the faults in force and the seconds since start;
+  ``POST /_admin/faults`` with a JSON object such as ``{"error_rate": 0.5}`` or
+  ``{"stall": [12, 15], "spike_rate": "off"}`` changes the named faults (others
+  stay); ``DELETE /_admin/faults`` switches all off. Bad input gets 400.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import numpy as np
+from aiohttp import web
+
+from abcsim.errors import ScenarioError, TargetError
+from abcsim.scenario.spec import Scenario
+from abcsim.target.faults import Decision, FaultInjector, Faults
+from abcsim.target.metrics import TargetMetrics
+from abcsim.target.payloads import Payloads
+from abcsim.target.pool import QueueFull, WorkerPool
+from abcsim.target.service import ServiceModel, Stage
+from abcsim.target.settings import TargetSettings
+
+MAX_SIZE = 1_000_000
+RESERVED_PATHS = ("/metrics", "/_admin/faults")  # /health yields to a scenario that serves it
+ECHOED_HEADERS = ("X-ABC-Event-Id", "X-ABC-Synthetic")
+
+
+class TargetState:
+    """What one running target's handlers share: pool, models, faults and metrics."""
+
+    def __init__(self, scenario: Scenario, settings: TargetSettings, started: float) -> None:
+        # One stream per concern, so switching a fault on never changes the service times.
+        service_seed, fault_seed, payload_seed = np.random.SeedSequence(settings.seed).spawn(3)
+        self.scenario = scenario
+        self.settings = settings
+        self.pool = WorkerPool(settings.workers, settings.queue_limit)
+        self.service = ServiceModel(scenario.system, service_seed)
+        self.faults = FaultInjector(settings.faults, np.random.default_rng(fault_seed), started)
+        self.payloads = Payloads(np.random.default_rng(payload_seed))
+        self.metrics = TargetMetrics(
+            workers=settings.workers,
+            memory_limit_bytes=settings.memory_limit_bytes,
+            queued=lambda: self.pool.queued,
+            busy=lambda: self.pool.busy,
+            leaked=lambda: self.faults.leaked_bytes,
+        )
+
+    def status(self) -> dict[str, Any]:
+        """The server's state, for health answers."""
+        return {
+            "status": "ok",
+            "scenario": self.scenario.name,
+            "workers": self.pool.workers,
+            "workers_busy": self.pool.busy,
+            "queue_length": self.pool.queued,
+            "queue_limit": self.pool.queue_limit,
+            "memory_limit_bytes": self.settings.memory_limit_bytes,
+            "faults": self.faults.faults.active(),
+        }
+
+
+STATE = web.AppKey("abcsim_target_state", TargetState)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def build_app(scenario: Scenario, settings: TargetSettings, started: float) -> web.Application:
+    """The aiohttp application serving ``scenario``'s endpoints (``started``: loop clock)."""
+    app = web.Application()
+    state = TargetState(scenario, settings, started)
+    app[STATE] = state
+    served: dict[tuple[str, str], str] = {}
+    for request, endpoint in scenario.endpoints:
+        key = (endpoint.method, endpoint.path)
+        field = f"endpoints.{request}"
+        if key in served:
+            problem = f"{endpoint.method} {endpoint.path} is also {served[key]}'s endpoint"
+            raise ScenarioError(scenario.source, field, problem)
+        if endpoint.path in RESERVED_PATHS:
+            raise ScenarioError(scenario.source, field, f"{endpoint.path} is the target's own path")
+        try:
+            app.router.add_route(endpoint.method, endpoint.path, _api_handler(state, request))
+        except (ValueError, RuntimeError) as exc:
+            raise TargetError(f"{scenario.source}: {field}: cannot serve it: {exc}") from None
+        served[key] = request
+    if ("GET", "/health") not in served:
+        app.router.add_get("/health", _health)
+    app.router.add_get("/metrics", _metrics)
+    app.router.add_get("/_admin/faults", _get_faults)
+    app.router.add_post("/_admin/faults", _post_faults)
+    app.router.add_delete("/_admin/faults", _delete_faults)
+    return app
+
+
+# -- the API -------------------------------------------------------------------------
+
+
+class _BadRequestError(Exception):
+    """The request's ``size`` or body is unusable (answered 400)."""
+
+
+def _api_handler(state: TargetState, request_type: str) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        metrics = state.metrics
+        loop = asyncio.get_running_loop()
+        arrived = loop.time()
+        metrics.requests.labels(request_type).inc()
+        metrics.in_flight.inc()
+        try:
+            response, reason = await _serve(state, request_type, request, loop)
+        finally:
+            metrics.in_flight.dec()
+        if reason:
+            metrics.errors.labels(request_type, reason).inc()
+        if reason != "reset":
+            metrics.latency.labels(request_type).observe(loop.time() - arrived)
+        return response
+
+    return handle
+
+
+async def _serve(
+    state: TargetState, request_type: str, request: web.Request, loop: asyncio.AbstractEventLoop
+) -> tuple[web.StreamResponse, str]:
+    """Serve one API request; returns the answer and the error reason ('' if ok)."""
+    headers = {h: request.headers[h] for h in ECHOED_HEADERS if h in request.headers}
+    try:
+        size = await _size(request)
+    except _BadRequestError as exc:
+        return web.json_response({"error": str(exc)}, status=400, headers=headers), "bad_request"
+    decision = state.faults.decide()
+    await state.faults.stall(loop)
+    if decision.reset:
+        return _reset(request), "reset"
+    state.faults.leak()
+    stages = state.service.stages(request_type, size)
+    try:
+        queued_s = await _hold_workers(state.pool, stages, decision, loop)
+    except QueueFull:
+        body = {"error": "overloaded: the queue is full", "queue_limit": state.pool.queue_limit}
+        headers["Retry-After"] = "1"
+        return web.json_response(body, status=503, headers=headers), "overload"
+    await state.faults.stall(loop)  # nothing is answered inside a stall window
+    if decision.error:
+        body = {"error": "internal error (injected fault)", "request": request_type}
+        return web.json_response(body, status=500, headers=headers), "error"
+    status = state.status() if request_type == "health_check" else {}
+    body = state.payloads.body(request_type, size, stages, status)
+    body["event_id"] = headers.get("X-ABC-Event-Id")
+    body["service_ms"] = round((sum(s.seconds for s in stages) + decision.spike_s) * 1000.0, 3)
+    body["queued_ms"] = round(queued_s * 1000.0, 3)
+    return web.json_response(body, headers=headers), ""
+
+
+async def _size(request: web.Request) -> int:
+    raw: Any = request.query.get("size")
+    if request.can_read_body and request.content_type == "application/json":
+        try:
+            data = await request.json()
+        except ValueError:
+            raise _BadRequestError("the body is not valid JSON") from None
+        if isinstance(data, dict) and "size" in data:
+            raw = data["size"]
+    if raw is None:
+        return 1
+    try:
+        if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+            raise ValueError
+        size = int(raw)
+    except (TypeError, ValueError):
+        raise _BadRequestError(f"size must be a whole number, got {raw!r}") from None
+    if not 1 <= size <= MAX_SIZE:
+        raise _BadRequestError(f"size must be from 1 to {MAX_SIZE}, got {size}")
+    return size
+
+
+async def _hold_workers(
+    pool: WorkerPool,
+    stages: tuple[Stage, ...],
+    decision: Decision,
+    loop: asyncio.AbstractEventLoop,
+) -> float:
+    """Hold a worker for each stage in turn; returns the seconds spent queueing."""
+    queued = 0.0
+    for i, stage in enumerate(stages):
+        asked = loop.time()
+        async with pool.worker(admit=i == 0):
+            queued += loop.time() - asked
+            # A spike is a slow request (a GC pause, a cold cache): it keeps its worker busy.
+            await asyncio.sleep(stage.seconds + (decision.spike_s if i == 0 else 0.0))
+    return queued
+
+
+def _reset(request: web.Request) -> web.StreamResponse:
+    """Abort the connection with a TCP RST (SO_LINGER 0), so the client sees a reset."""
+    transport = request.transport
+    if transport is not None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    # aiohttp drops an answer to an aborted connection quietly.
+    return web.Response(status=500)
+
+
+# -- the target's own endpoints -----------------------------------------------------------
+
+
+async def _health(request: web.Request) -> web.StreamResponse:
+    return web.json_response(request.app[STATE].status())
+
+
+async def _metrics(request: web.Request) -> web.StreamResponse:
+    body, content_type = request.app[STATE].metrics.render()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+def _faults_answer(state: TargetState) -> web.StreamResponse:
+    uptime = asyncio.get_running_loop().time() - state.faults.started
+    return web.json_response({"faults": state.faults.faults.active(), "uptime_s": round(uptime, 3)})
+
+
+async def _get_faults(request: web.Request) -> web.StreamResponse:
+    return _faults_answer(request.app[STATE])
+
+
+async def _post_faults(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    try:
+        changes = await request.json()
+    except ValueError:
+        return web.json_response({"error": "the body must be a JSON object"}, status=400)
+    if not isinstance(changes, dict):
+        return web.json_response({"error": "the body must be a JSON object"}, status=400)
+    faults = state.faults.faults
+    try:
+        for name, value in changes.items():
+            faults = faults.with_fault(name, value, source="/_admin/faults")
+    except ScenarioError as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    state.faults.faults = faults  # all or nothing: a bad field changes none
+    return _faults_answer(state)
+
+
+async def _delete_faults(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    state.faults.faults = Faults()
+    return _faults_answer(state)

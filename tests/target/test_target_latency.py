@@ -1,0 +1,119 @@
+"""Measured latency matches the scenario's service-time model (low load, nothing queues).
+
+2,000 requests against ``abc_week``'s own ``[system]`` service times, 500 of each
+of data_collection (median 40 ms, P95 120 ms), strategy_analysis (300/900),
+risk_analysis (200/600) and trade_execution (60/180). The four types run side
+by side, each at about 100 requests/s (5, 35, 25 and 8 in flight), on 200
+workers, so no request ever waits for one.
+
+Latency is measured by the client. Alongside, a probe sends ``GET /health``
+(answered at once: no worker, no service time) and the median of its round
+trips — what HTTP on loopback costs, about 2 ms on an idle machine and more on
+a busy one — is subtracted: it is the test harness's cost, not the model's.
+
+Tolerances: all 2,000 latencies, each divided by its type's scenario median
+(every type has P95 = 3 x median, so they share one distribution), must have
+a median within 10% of 1 and a P95 within 10% of 3. Per type, the median must
+be within 10% and the P95 within 15%: with 500 samples the sample P95 of a
+lognormal this wide has a standard error of about 6%, so 10% would be only
+1.6 standard errors.
+
+Seed 1. Each request type draws from its own stream, so the 500 service times
+each type gets are fixed by the seed; only the HTTP overhead varies from run to
+run. About 7 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import numpy as np
+
+from abcsim.target import RunningTarget
+from tests.target.client import Answer, call, run
+from tests.target.conftest import Serve
+
+SEED = 1
+PER_TYPE = 500
+IN_FLIGHT = {
+    "data_collection": 5,
+    "strategy_analysis": 35,
+    "risk_analysis": 25,
+    "trade_execution": 8,
+}
+MEDIAN_TOLERANCE = 0.10
+P95_TOLERANCE = 0.10  # all 2,000 together
+P95_TOLERANCE_PER_TYPE = 0.15  # 500 samples each
+
+
+async def _send(
+    session: aiohttp.ClientSession, target: RunningTarget, request: str
+) -> list[Answer]:
+    """``PER_TYPE`` requests of one type, ``IN_FLIGHT[request]`` at a time."""
+    todo = iter(range(PER_TYPE))
+    answers: list[Answer] = []
+
+    async def sender() -> None:
+        for _ in todo:
+            answers.append(await call(session, target, request))
+
+    await asyncio.gather(*(sender() for _ in range(IN_FLIGHT[request])))
+    return answers
+
+
+async def _probe(session: aiohttp.ClientSession, url: str, until: asyncio.Future[None]) -> float:
+    """Median ms of ``GET /health`` round trips, one every ~10 ms until ``until`` is done."""
+    trips = []
+    while not until.done():
+        began = time.perf_counter()
+        async with session.get(f"{url}/health") as response:
+            await response.read()
+        trips.append((time.perf_counter() - began) * 1000.0)
+        await asyncio.sleep(0.01)
+    return float(np.median(trips))
+
+
+def _off(measured: float, expected: float) -> float:
+    return abs(measured / expected - 1.0)
+
+
+def test_latency_percentiles_match_the_scenario(serve: Serve) -> None:
+    target = serve("abc_week", workers=200, queue_limit=1000, seed=SEED)
+    system = target.scenario.system
+    # Each connection has one request in flight, so no request can wait for a worker.
+    assert sum(IN_FLIGHT.values()) + 1 <= target.settings.workers
+
+    async def main(session: aiohttp.ClientSession) -> tuple[list[list[Answer]], float]:
+        load = asyncio.ensure_future(
+            asyncio.gather(*(_send(session, target, r) for r in IN_FLIGHT))
+        )
+        overhead = await _probe(session, target.url, load)
+        return list(await load), overhead
+
+    answers, overhead_ms = run(main, connections=sum(IN_FLIGHT.values()) + 1)
+    rows = {}
+    normalised = []
+    for request, got in zip(IN_FLIGHT, answers, strict=True):
+        assert len(got) == PER_TYPE and all(a.status == 200 for a in got)
+        ms = np.array([a.ms for a in got]) - overhead_ms
+        want = system.service_time(request)
+        median, p95 = np.percentile(ms, [50, 95])
+        rows[request] = (median, want.median_ms, p95, want.p95_ms)
+        normalised.append(ms / want.median_ms)
+    pooled_median, pooled_p95 = np.percentile(np.concatenate(normalised), [50, 95])
+    report = "\n".join(
+        [f"  HTTP round trip subtracted: {overhead_ms:.2f} ms"]
+        + [
+            f"  {r:<18} median {m:6.1f} / {wm:4.0f}   P95 {p:6.1f} / {wp:4.0f} ms"
+            for r, (m, wm, p, wp) in rows.items()
+        ]
+        + [f"  all 2,000 / median: median {pooled_median:.3f} / 1, P95 {pooled_p95:.3f} / 3"]
+    )
+    print(f"\nmeasured / scenario (seed {SEED}):\n{report}")
+    assert _off(pooled_median, 1.0) <= MEDIAN_TOLERANCE, report
+    assert _off(pooled_p95, 3.0) <= P95_TOLERANCE, report
+    for median, want_median, p95, want_p95 in rows.values():
+        assert _off(median, want_median) <= MEDIAN_TOLERANCE, report
+        assert _off(p95, want_p95) <= P95_TOLERANCE_PER_TYPE, report
