@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -184,3 +185,147 @@ def target(
         on_ready=ready,
     )
     click.echo("abcsim target: stopped", err=True)
+
+
+@main.command()
+@click.argument("schedule", type=click.Path(dir_okay=False))
+@click.option(
+    "--target", "-t", required=True, help="Base URL of the system, e.g. http://127.0.0.1:8080."
+)
+@click.option("--window", "-w", help="Slice: 'Tue 13:00..Tue 14:00', seconds '3600..7200' or ISO.")
+@click.option(
+    "--speed", type=float, default=1.0, show_default=True, help="60 plays an hour in a minute."
+)
+@click.option(
+    "--scale", type=float, default=1.0, show_default=True, help="0.5 halves, 2 doubles the traffic."
+)
+@click.option(
+    "--max-in-flight", type=int, help="Requests out at once [env ABC_MAX_CONCURRENT_REQUESTS; 256]."
+)
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per request.")
+@click.option(
+    "--lateness",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Seconds a request may wait for a slot before it is dropped.",
+)
+@click.option(
+    "--max-rate",
+    type=float,
+    help="Refuse a slice whose busiest second exceeds this [scenario; 5000].",
+)
+@click.option(
+    "--out", "-o", type=click.Path(dir_okay=False), help="Results file [SCHEDULE.results.parquet]."
+)
+@click.option("--csv", "csv_prefix", help="Also write Locust CSVs: PREFIX_stats.csv, ...")
+@click.option(
+    "--allow-host", multiple=True, help="A non-loopback host replay may send to (repeatable)."
+)
+@click.option("--scenario", help="Endpoints and SLOs from this scenario, not the schedule's own.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes, sharded by agent.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress line.")
+@click.pass_context
+def replay(
+    ctx: click.Context,
+    schedule: str,
+    target: str,
+    window: str | None,
+    speed: float,
+    scale: float,
+    max_in_flight: int | None,
+    timeout: float,
+    lateness: float,
+    max_rate: float | None,
+    out: str | None,
+    csv_prefix: str | None,
+    allow_host: tuple[str, ...],
+    scenario: str | None,
+    workers: int,
+    quiet: bool,
+) -> None:
+    """Replay SCHEDULE against a live system at its scheduled times.
+
+    Open loop on an absolute clock; latency is measured from each request's
+    scheduled time. Ends with Locust's summary and the scenario's SLO check:
+    exit 0 when every target holds, 1 when one is breached, 2 on bad input.
+
+    \b
+    Examples:
+      abcsim replay week.parquet --target http://127.0.0.1:8080 --window 'Tue 13:00..Tue 14:00'
+      abcsim replay week.parquet -t http://127.0.0.1:8080 -w 'Tue 13:00..Tue 14:00' \
+          --speed 60 --csv ci/tue
+      abcsim replay week.parquet -t https://staging.abc.internal --allow-host staging.abc.internal
+    """
+    from abcsim.replay import prepare_replay, run_replay
+    from abcsim.results import terminal_name_width
+
+    prepared = prepare_replay(
+        schedule,
+        target,
+        env=os.environ,
+        window=window,
+        speed=speed,
+        scale=scale,
+        max_in_flight=max_in_flight,
+        timeout_s=timeout,
+        lateness_s=lateness,
+        max_rate=max_rate,
+        allow_hosts=allow_host,
+        scenario=scenario,
+    )
+    results = out or str(Path(schedule).with_suffix("")) + ".results.parquet"
+    plan = prepared.plan
+    click.echo(
+        f"replaying {prepared.events:,} requests of {schedule} to {plan.target} "
+        f"(peak {prepared.peak_per_second:,.0f}/s, {plan.window.length / plan.speed:,.0f} s)",
+        err=True,
+    )
+    progress = None if quiet else ProgressLine()
+    report = run_replay(
+        prepared,
+        results,
+        workers=workers,
+        csv_prefix=csv_prefix,
+        name_width=terminal_name_width(),
+        progress=progress,
+    )
+    if progress is not None:
+        progress.close()
+    for line in report.lines:
+        click.echo(line)
+    for line in report.breaches:
+        click.echo(line)
+    state = "stopped early" if report.run.interrupted else "done"
+    click.echo(f"{state}: {report.run.events:,} results in {results}", err=True)
+    ctx.exit(report.exit_status)
+
+
+class ProgressLine:
+    """The replay's progress on stderr: redrawn in place on a terminal, every 10 s in a log."""
+
+    def __init__(self) -> None:
+        self._tty = sys.stderr.isatty()
+        self._count = 0
+
+    def __call__(self, p: Any) -> None:
+        self._count += 1
+        line = (
+            f"{p.schedule_elapsed:,.0f}/{p.schedule_total:,.0f} s  {p.sent_per_s:,.0f} req/s  "
+            f"in flight {p.in_flight}  errors {p.live.errors:,}  dropped {p.live.dropped:,}  "
+            f"P95 {1000 * p.live.p95_s:,.0f} ms  send lag P99 {1000 * p.live.lag_p99_s:.1f} ms"
+        )
+        if self._tty:
+            click.echo("\r" + line.ljust(118), nl=False, err=True)
+        elif self._count % 10 == 0:
+            click.echo(line, err=True)
+
+    def close(self) -> None:
+        if self._tty and self._count:
+            click.echo(err=True)

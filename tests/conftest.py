@@ -1,8 +1,16 @@
-"""Shared fixtures: scenarios and one simulated ABC week, aggregated once per session."""
+"""Shared fixtures: one simulated ABC week, aggregated once; reference targets on loopback.
+
+``serve(...)`` starts a target in a background thread on 127.0.0.1 with port
+0 and stops it when the test ends. ``fixed_scenario(ms, workers)`` is smoke
+with every service time fixed, so timing tests check queueing, not draws.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -10,7 +18,9 @@ import pytest
 
 from abcsim.market.calendar import TradingCalendar
 from abcsim.scenario import REQUEST_TYPES, Scenario, load_scenario, resolve_run
+from abcsim.scenario.spec import DEFAULT_SERVICE, ServiceTime
 from abcsim.simulate import simulate
+from abcsim.target import RunningTarget, serve_in_thread
 
 WEEK_SEED = 1
 
@@ -50,3 +60,27 @@ def abc_week() -> WeekAggregate:
             )
         closed_requests += np.bincount(chunk.request[closed], minlength=len(REQUEST_TYPES))
     return WeekAggregate(scenario, calendar, per_second, mix_open, closed_requests, events)
+
+
+Serve = Callable[..., RunningTarget]
+
+
+def fixed_scenario(ms: float, *, workers: int = 4, queue_limit: int = 100) -> Scenario:
+    """smoke, with every request type taking exactly ``ms`` on a worker (per item too: 0)."""
+    smoke = load_scenario("smoke")
+    service = tuple((request, ServiceTime(ms, ms)) for request, _ in DEFAULT_SERVICE)
+    system = replace(smoke.system, service=service, workers=workers, queue_limit=queue_limit)
+    return replace(smoke, system=system)
+
+
+@pytest.fixture
+def serve() -> Iterator[Serve]:
+    """``serve(scenario, **settings)`` → a running target on 127.0.0.1; all stop after the test."""
+    with ExitStack() as stack:
+
+        def start(scenario: Scenario | str = "abc_week", **settings: Any) -> RunningTarget:
+            return stack.enter_context(
+                serve_in_thread(scenario, host="127.0.0.1", port=0, **settings)
+            )
+
+        yield start

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from abcsim.scenario import AgentType, Scenario, load_scenario, resolve_run
+from abcsim.scenario import REQUEST_TYPES, AgentType, Scenario, load_scenario, resolve_run
+from abcsim.schedule import ScheduleChunk, ScheduleMeta, ScheduleWriter
 from abcsim.simulate import simulate
 
 
@@ -31,3 +33,33 @@ def run_arrays(
     chunks = list(simulate(scenario, run, chunk_s))
     names = ("event_id", "t", "agent_id", "agent_type", "request", "size")
     return {n: np.concatenate([getattr(c, n) for c in chunks]) for n in names}
+
+
+def uniform_schedule(
+    path: Path, *, rate: float, seconds: float, request: str = "data_collection", agents: int = 4
+) -> Path:
+    """A schedule of ``rate`` evenly spaced requests/s for ``seconds``, smoke's scenario inside."""
+    smoke = load_scenario("smoke")
+    n = int(rate * seconds)
+    t = np.arange(n) / rate
+    chunk = ScheduleChunk(
+        event_id=np.arange(n, dtype=np.int64),
+        t=t,
+        agent_id=(np.arange(n) % agents).astype(np.int32),
+        agent_type=np.zeros(n, np.int8),
+        request=np.full(n, REQUEST_TYPES.index(request), np.int8),
+        size=np.ones(n, np.int32),
+        agent_types=("trading",),
+        end=seconds,
+    )
+    meta = ScheduleMeta(
+        scenario_name=smoke.name,
+        scenario_text=smoke.text,
+        seed=0,
+        start=smoke.start,
+        duration_s=seconds,
+        agent_types=("trading",),
+    )
+    with ScheduleWriter(path, meta) as writer:
+        writer.write_chunk(chunk)
+    return path

@@ -33,6 +33,7 @@ from abcsim.scenario.spec import (
     Market,
     NewsSpike,
     Profile,
+    ReplaySettings,
     RollHour,
     Scenario,
     ServiceTime,
@@ -90,6 +91,7 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
     endpoints = _endpoints(root.table("endpoints"))
     slo = _slo(root.table("slo", required=False))
     system = _system(root.table("system", required=False))
+    replay = _replay(root.table("replay", required=False))
     scenario = Scenario(
         name=head.text("name"),
         description=head.text("description", ""),
@@ -101,6 +103,7 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
         endpoints=endpoints,
         slo=slo,
         system=system,
+        replay=replay,
         source=source,
         text=text,
     )
@@ -486,3 +489,13 @@ def _unique(names: list[str], f: Fields, key: str) -> None:
         if name in seen:
             raise f.error(key, f"duplicate name {name!r}")
         seen.add(name)
+
+
+def _replay(f: Fields) -> ReplaySettings:
+    """``[replay]``: optional; hosts a replay may target besides loopback, and its rate ceiling."""
+    settings = ReplaySettings(
+        allow_hosts=f.str_list("allow_hosts", ()),
+        max_rate=f.number("max_rate", 5000.0, above=0.0),
+    )
+    f.done()
+    return settings

@@ -285,6 +285,22 @@ DEFAULT_SYSTEM = SystemSpec()
 
 
 @dataclass(frozen=True)
+class ReplaySettings:
+    """What a replay of this scenario may do: hosts beyond loopback, and its rate ceiling.
+
+    ``allow_hosts = ["staging.abc.internal"]`` lets ``abcsim replay`` send to
+    staging without ``--allow-host`` on every command line; ``max_rate`` caps
+    requests per second (``--max-rate`` overrides it).
+    """
+
+    allow_hosts: tuple[str, ...] = ()
+    max_rate: float = 5000.0
+
+
+DEFAULT_REPLAY = ReplaySettings()
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A whole scenario: the market, the agents, the API, its targets and its system."""
 
@@ -298,6 +314,7 @@ class Scenario:
     endpoints: tuple[tuple[str, Endpoint], ...]
     slo: Slo
     system: SystemSpec = DEFAULT_SYSTEM
+    replay: ReplaySettings = DEFAULT_REPLAY
     source: str = field(default="<memory>", compare=False)
     text: str = field(default="", compare=False, repr=False)
 

@@ -8,12 +8,15 @@ and the Parquet writer consumes it. ``agent_type`` codes index the chunk's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from abcsim.errors import ScheduleError
 from abcsim.scenario.spec import REQUEST_TYPES
 
 SCHEDULE_COLUMNS: tuple[str, ...] = ("event_id", "t", "agent_id", "agent_type", "request", "size")
@@ -32,6 +35,22 @@ SCHEDULE_SCHEMA = pa.schema(
     ]
 )
 """Arrow types of :data:`SCHEDULE_COLUMNS`; categories are dictionary-encoded."""
+
+
+def category_codes(
+    column: pa.DictionaryArray, names: Sequence[str], source: str | Path
+) -> npt.NDArray[np.int8]:
+    """A dictionary column's values as positions in ``names``.
+
+    Parquet readers may hand back a different dictionary per batch, so codes
+    are re-mapped by value rather than trusted.
+    """
+    try:
+        lookup = np.array([names.index(n) for n in column.dictionary.to_pylist()], dtype=np.int8)
+    except ValueError as exc:
+        raise ScheduleError(f"{source}: category not in the file's metadata ({exc})") from None
+    codes: npt.NDArray[np.int8] = lookup[column.indices.to_numpy()]
+    return codes
 
 
 @dataclass(frozen=True)

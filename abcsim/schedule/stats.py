@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
 
 from abcsim.scenario.spec import REQUEST_TYPES
 
@@ -130,6 +129,7 @@ def _shares(title: str, names: Sequence[str], counts: npt.NDArray[np.int64], tot
 
 def schedule_stats(path: str | Path) -> ScheduleStats:
     """Read a schedule file batch by batch into :class:`ScheduleStats`."""
+    from abcsim.schedule.columns import category_codes
     from abcsim.schedule.parquet import iter_batches, read_meta
 
     meta = read_meta(path)
@@ -137,14 +137,7 @@ def schedule_stats(path: str | Path) -> ScheduleStats:
     for batch in iter_batches(path, ("t", "agent_type", "request")):
         stats.add(
             batch.column("t").to_numpy(),
-            _codes(batch.column("agent_type"), stats.agent_types),
-            _codes(batch.column("request"), REQUEST_TYPES),
+            category_codes(batch.column("agent_type"), stats.agent_types, path),
+            category_codes(batch.column("request"), REQUEST_TYPES, path),
         )
     return stats
-
-
-def _codes(column: pa.Array, names: Sequence[str]) -> npt.NDArray[np.int64]:
-    """Dictionary indices re-coded to positions in ``names`` (dictionaries may differ by batch)."""
-    lookup = np.array([names.index(n) for n in column.dictionary.to_pylist()], dtype=np.int64)
-    codes: npt.NDArray[np.int64] = lookup[column.indices.to_numpy()]
-    return codes

@@ -12,8 +12,8 @@ from abcsim import ScenarioError
 from abcsim.scenario import REQUEST_TYPES, Scenario, load_scenario
 from abcsim.scenario.spec import Endpoint
 from abcsim.target import RunningTarget
+from tests.conftest import Serve, fixed_scenario
 from tests.target.client import call, run
-from tests.target.conftest import Serve, fixed_scenario
 
 
 def test_every_endpoint_answers_with_its_shape(serve: Serve) -> None:

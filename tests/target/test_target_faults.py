@@ -10,8 +10,8 @@ import asyncio
 import aiohttp
 import pytest
 
+from tests.conftest import Serve, fixed_scenario
 from tests.target.client import Answer, call, run, scrape, set_faults
-from tests.target.conftest import Serve, fixed_scenario
 
 
 def test_error_rate_gives_500s_then_switches_off(serve: Serve) -> None:

@@ -32,8 +32,8 @@ import aiohttp
 import numpy as np
 
 from abcsim.target import RunningTarget
+from tests.conftest import Serve
 from tests.target.client import Answer, call, run
-from tests.target.conftest import Serve
 
 SEED = 1
 PER_TYPE = 500

@@ -7,8 +7,8 @@ import asyncio
 import aiohttp
 
 from abcsim.scenario import REQUEST_TYPES
+from tests.conftest import Serve, fixed_scenario
 from tests.target.client import call, run, scrape
-from tests.target.conftest import Serve, fixed_scenario
 
 SENT = {
     "data_collection": 7,

@@ -10,8 +10,8 @@ import asyncio
 
 import aiohttp
 
+from tests.conftest import Serve, fixed_scenario
 from tests.target.client import Answer, call, run, scrape
-from tests.target.conftest import Serve, fixed_scenario
 
 
 async def _warm(session: aiohttp.ClientSession, url: str, n: int) -> None:

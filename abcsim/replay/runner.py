@@ -1,0 +1,289 @@
+"""Replay a schedule against a live system, open loop, on an absolute clock.
+
+Each event is due at ``t0 + (t − window.start) / speed`` on the event loop's
+monotonic clock — computed from ``t`` every time, never by adding up sleeps,
+so lateness cannot accumulate. At its due time the request goes out whether
+or not earlier ones have answered (open loop: a slow system does not slow
+the load down, as it would a closed-loop Locust user). If ``max_in_flight``
+requests are already out, it waits in a FIFO; if it cannot go out within
+``lateness_s`` of its due time, it is recorded as ``dropped`` — never
+silently skipped. ``latency`` runs from the due time, so time spent waiting
+for a slot, or a stalled server, shows in the figures (wrk2's correction of
+coordinated omission).
+
+Stopping (Ctrl-C, SIGTERM): nothing new is sent; requests in flight get a
+short grace period, then are cut off and recorded as timeouts; every event
+not yet sent is recorded as dropped ("stopped"), so the results still hold
+exactly one row per scheduled event of the slice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import numpy as np
+
+from abcsim.parquet_stream import ParquetStream
+from abcsim.replay.client import Client
+from abcsim.replay.recorder import TIMEOUT, LiveFigures, Recorder
+from abcsim.scenario.spec import Endpoint
+from abcsim.schedule.slicing import EventBlock, Window, iter_slice
+
+LEAD_S = 0.25
+"""The clock starts this long after set-up, so the first requests are not late by design."""
+
+STOP_GRACE_S = 2.0
+"""How long requests in flight may still finish after a stop."""
+
+_SPIN_S = 0.0002  # closer than this to its due time, a request goes now rather than sleep
+
+
+@dataclass(frozen=True)
+class ReplayPlan:
+    """What to replay, where, and how hard."""
+
+    schedule: Path
+    target: str
+    window: Window
+    endpoints: tuple[tuple[str, Endpoint], ...]
+    agent_types: tuple[str, ...]
+    speed: float = 1.0
+    scale: float = 1.0
+    max_in_flight: int = 256
+    timeout_s: float = 10.0
+    lateness_s: float = 1.0
+    shard: tuple[int, int] = (0, 1)
+    start_at: float | None = None  # wall-clock (time.time()) when window.start plays
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot for the progress line."""
+
+    schedule_elapsed: float
+    schedule_total: float
+    sent_per_s: float
+    in_flight: int
+    live: LiveFigures
+
+
+@dataclass(frozen=True)
+class ReplayRun:
+    """How a replay ended."""
+
+    events: int
+    interrupted: bool
+    wall_s: float
+
+
+class _Dispatcher:
+    """Sends events at their due times with a bounded number in flight."""
+
+    def __init__(self, plan: ReplayPlan, client: Client, recorder: Recorder, t0: float) -> None:
+        self.plan = plan
+        self.client = client
+        self.recorder = recorder
+        self.t0 = t0
+        self.loop = asyncio.get_running_loop()
+        self.in_flight = 0
+        self.sent = 0
+        self.waiting: deque[tuple[float, int, float, int, int, int]] = deque()
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self, blocks: Iterator[EventBlock]) -> None:
+        plan, loop = self.plan, self.loop
+        for block in blocks:
+            due_times = (self.t0 + (block.t - plan.window.start) / plan.speed).tolist()
+            rows = zip(
+                block.event_id.tolist(),
+                block.t.tolist(),
+                block.agent_type.tolist(),
+                block.request.tolist(),
+                block.size.tolist(),
+                strict=True,
+            )
+            for i, (event_id, t, agent_type, request, size) in enumerate(rows):
+                due = due_times[i]
+                try:
+                    delay = due - loop.time()
+                    if delay > _SPIN_S:
+                        await asyncio.sleep(delay)
+                except asyncio.CancelledError:
+                    self.recorder.never_sent(block.take(np.arange(i, len(block))), "stopped")
+                    raise
+                now = loop.time()
+                self._expire_waiting(now)
+                event = (due, event_id, t, agent_type, request, size)
+                if now - due > plan.lateness_s:
+                    self._drop(event, f"late: not sent within {plan.lateness_s:g} s of its time")
+                elif self.in_flight < plan.max_in_flight:
+                    self._launch(event)
+                else:
+                    self.waiting.append(event)
+
+    def _launch(self, event: tuple[float, int, float, int, int, int]) -> None:
+        self.in_flight += 1
+        self.sent += 1
+        task = self.loop.create_task(self._request(*event))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _request(
+        self, due: float, event_id: int, t: float, agent_type: int, request: int, size: int
+    ) -> None:
+        sent = self.loop.time()
+        try:
+            answer = await self.client.send(event_id, agent_type, request, size)
+            status, outcome, nbytes, error = (
+                answer.status,
+                answer.outcome,
+                answer.nbytes,
+                answer.error,
+            )
+        except asyncio.CancelledError:
+            status, outcome, nbytes, error = 0, TIMEOUT, 0, "stopped before the response"
+        end = self.loop.time()
+        self.recorder.ended(
+            event_id=event_id,
+            t=t,
+            agent_type=agent_type,
+            request=request,
+            due=due,
+            sent=sent,
+            end=end,
+            status=status,
+            outcome=outcome,
+            nbytes=nbytes,
+            error=error,
+        )
+        self.in_flight -= 1
+        self._release(end)
+
+    def _release(self, now: float) -> None:
+        """A slot is free: send the oldest waiting event that is still within budget."""
+        self._expire_waiting(now)
+        while self.waiting and self.in_flight < self.plan.max_in_flight:
+            self._launch(self.waiting.popleft())
+
+    def _expire_waiting(self, now: float) -> None:
+        budget = self.plan.lateness_s
+        while self.waiting and now - self.waiting[0][0] > budget:
+            self._drop(
+                self.waiting.popleft(),
+                f"no free slot within {budget:g} s (--max-in-flight {self.plan.max_in_flight})",
+            )
+
+    def _drop(self, event: tuple[float, int, float, int, int, int], reason: str) -> None:
+        _, event_id, t, agent_type, request, size = event
+        block = EventBlock(
+            np.array([event_id], np.int64),
+            np.array([t]),
+            np.zeros(1, np.int32),
+            np.array([agent_type], np.int8),
+            np.array([request], np.int8),
+            np.array([size], np.int32),
+        )
+        self.recorder.never_sent(block, reason)
+
+    async def drain(self) -> None:
+        """Wait for every request in flight or waiting to end."""
+        while self.tasks or self.waiting:
+            self._release(self.loop.time())
+            if self.tasks:
+                await asyncio.wait(set(self.tasks), timeout=0.05)
+            else:
+                await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        """After a stop: drop what waits, give what is in flight a grace period, cut the rest."""
+        for event in self.waiting:
+            self._drop(event, "stopped")
+        self.waiting.clear()
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=STOP_GRACE_S)
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.wait(set(self.tasks))
+
+
+async def replay_async(
+    plan: ReplayPlan,
+    writer: ParquetStream,
+    progress: Callable[[Progress], None] | None = None,
+) -> ReplayRun:
+    """Replay ``plan`` into ``writer``; see the module docstring."""
+    loop = asyncio.get_running_loop()
+    began = time.perf_counter()
+    recorder = Recorder(plan.agent_types, plan.window.start, plan.speed)
+    blocks = iter_slice(plan.schedule, plan.window, scale=plan.scale, shard=plan.shard)
+    connector = aiohttp.TCPConnector(limit=plan.max_in_flight, limit_per_host=0)
+    timeout = aiohttp.ClientTimeout(total=plan.timeout_s)
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="results-writer")
+    interrupted = False
+
+    async def write_recorded() -> None:
+        for batch in recorder.take():
+            await loop.run_in_executor(executor, writer.write, batch)
+
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        client = Client(session, plan.target, plan.endpoints, plan.agent_types)
+        start_at = plan.start_at if plan.start_at is not None else time.time() + LEAD_S
+        t0 = loop.time() + (start_at - time.time())
+        recorder.t0 = t0
+        dispatcher = _Dispatcher(plan, client, recorder, t0)
+        dispatch = loop.create_task(dispatcher.run(blocks))
+        stop_signals = (signal.SIGINT, signal.SIGTERM)
+        for signum in stop_signals:
+            loop.add_signal_handler(signum, dispatch.cancel)
+
+        async def housekeeping() -> None:
+            last_sent, last_time = 0, loop.time()
+            while True:
+                await asyncio.sleep(1.0)
+                await write_recorded()
+                if progress is not None:
+                    now = loop.time()
+                    elapsed = min(max(0.0, (now - t0) * plan.speed), plan.window.length)
+                    rate = (dispatcher.sent - last_sent) / (now - last_time)
+                    last_sent, last_time = dispatcher.sent, now
+                    progress(
+                        Progress(
+                            elapsed, plan.window.length, rate, dispatcher.in_flight, recorder.live()
+                        )
+                    )
+
+        keeper = loop.create_task(housekeeping())
+        try:
+            await dispatch
+            await dispatcher.drain()
+        except asyncio.CancelledError:
+            interrupted = True
+            await dispatcher.stop()
+            for block in blocks:  # the rest of the slice was never sent
+                recorder.never_sent(block, "stopped")
+        finally:
+            for signum in stop_signals:
+                loop.remove_signal_handler(signum)
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
+            await write_recorded()
+            executor.shutdown(wait=True)
+    return ReplayRun(recorder.done, interrupted, time.perf_counter() - began)
+
+
+def replay(
+    plan: ReplayPlan,
+    writer: ParquetStream,
+    progress: Callable[[Progress], None] | None = None,
+) -> ReplayRun:
+    """Run :func:`replay_async` in a fresh event loop."""
+    return asyncio.run(replay_async(plan, writer, progress))

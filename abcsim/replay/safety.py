@@ -1,0 +1,59 @@
+"""What a replay may do before it sends anything: which hosts, how fast.
+
+Replay goes to loopback freely. Any other host — a staging cluster, say
+``staging.abc.internal`` — must be named with ``--allow-host`` or in the
+scenario's allow-list, or the replay refuses before its first request. And a
+hard ceiling on the request rate catches ``--speed 600`` typed for
+``--speed 60``: the busiest wall-clock second of the planned slice is
+computed up front and compared with it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from abcsim.errors import ReplayError
+
+
+def target_host(url: str) -> str:
+    """The host of a target URL; refuses anything but ``http(s)://host[:port][/base]``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ReplayError(f"--target: expected http://HOST[:PORT], got {url!r}")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ReplayError(f"--target: bad port in {url!r}") from None
+    return parts.hostname
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_target(url: str, allowed: Iterable[str]) -> None:
+    """Refuse a non-loopback target that is not explicitly allowed."""
+    host = target_host(url)
+    if is_loopback(host) or host in set(allowed):
+        return
+    raise ReplayError(
+        f"--target: {host} is not loopback; name it with --allow-host {host} "
+        "(or in the scenario's [replay] allow_hosts) to replay against it"
+    )
+
+
+def check_rate(peak_per_second: float, max_rate: float, speed: float, scale: float) -> None:
+    """Refuse a slice whose busiest second would exceed ``max_rate``."""
+    if peak_per_second > max_rate:
+        raise ReplayError(
+            f"--speed {speed:g} --scale {scale:g}: the busiest second would send "
+            f"{peak_per_second:,.0f} requests, over the ceiling of {max_rate:,.0f}/s "
+            "(raise --max-rate if that is really meant)"
+        )

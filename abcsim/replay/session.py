@@ -1,0 +1,86 @@
+"""A whole replay as the CLI runs it: send, record, then report as Locust would.
+
+:func:`run_replay` writes the results file (streamed, valid even after
+Ctrl-C), then reads it back for the end-of-run report: Locust's console
+tables, the same split by agent type, the Locust CSVs if asked, and the SLO
+verdict that sets the exit status (0 all targets hold, 1 one breached).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from abcsim.replay.runner import Progress, ReplayRun
+from abcsim.replay.setup import PreparedReplay
+from abcsim.replay.shards import replay_sharded
+from abcsim.results import (
+    ResultsMeta,
+    ResultsWriter,
+    RunClock,
+    check_slos,
+    format_breaches,
+    read_results,
+    results_stats,
+    slo_exit_status,
+    stats_history,
+    summary_lines,
+    write_locust_csvs,
+)
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    """What the replay did and what to tell the user."""
+
+    run: ReplayRun
+    results: Path
+    lines: tuple[str, ...]
+    breaches: tuple[str, ...]
+    exit_status: int
+
+
+def run_replay(
+    prepared: PreparedReplay,
+    out: str | Path,
+    *,
+    workers: int = 1,
+    csv_prefix: str | None = None,
+    name_width: int = 80,
+    progress: Callable[[Progress], None] | None = None,
+) -> ReplayReport:
+    """Replay, write ``out``, and build the end-of-run report."""
+    plan = prepared.plan
+    meta = ResultsMeta(
+        source="replay",
+        target=plan.target,
+        scenario_name=prepared.scenario.name,
+        scenario_text=prepared.meta.scenario_text,
+        seed=prepared.meta.seed,
+        schedule_start=prepared.meta.start,
+        wall_start=dt.datetime.now(dt.UTC),
+        window=(plan.window.start, plan.window.end),
+        speed=plan.speed,
+        scale=plan.scale,
+    )
+    with ResultsWriter(out, meta) as writer:
+        run = replay_sharded(plan, writer, workers, progress)
+    frame = read_results(out)
+    clock = RunClock(plan.window.start, plan.speed, meta.wall_start)
+    endpoints = prepared.scenario.endpoints
+    stats = results_stats(frame, endpoints, clock=clock, duration_s=run.wall_s)
+    by_type = results_stats(frame, endpoints, clock=clock, duration_s=run.wall_s, by="agent_type")
+    lines = summary_lines(stats, name_width=name_width, by_agent_type=by_type)
+    if csv_prefix:
+        history = stats_history(frame, endpoints, clock=clock, duration_s=run.wall_s)
+        write_locust_csvs(csv_prefix, stats, history)
+    breaches = check_slos(prepared.scenario.slo, frame)
+    return ReplayReport(
+        run=run,
+        results=Path(out),
+        lines=tuple(lines),
+        breaches=tuple(format_breaches(breaches)),
+        exit_status=slo_exit_status(breaches),
+    )
