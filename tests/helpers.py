@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -63,3 +66,39 @@ def uniform_schedule(
     with ScheduleWriter(path, meta) as writer:
         writer.write_chunk(chunk)
     return path
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m abcsim ARGS`` in ``cwd``, with no ``ABC_*`` inherited from the caller."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ABC_")}
+    # Import abcsim from this checkout whatever the venv's editable install points at.
+    environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO), environ.get("PYTHONPATH", "")) if p
+    )
+    environ.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "abcsim", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The single ``error: ...`` line of a failed run (asserting status 2 and no traceback)."""
+    report = f"status {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert result.returncode == 2, report
+    assert "Traceback" not in result.stderr, report
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, report
+    assert lines[0].strip(), report
+    assert lines[0].startswith("error: "), report
+    return lines[0]

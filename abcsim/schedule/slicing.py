@@ -208,15 +208,22 @@ def iter_slice(
 def slice_rate_peak(
     path: str | Path, window: Window, *, speed: float, scale: float
 ) -> tuple[int, float]:
-    """Events in the slice after scaling, and the busiest wall-clock second's count at ``speed``."""
-    seconds = max(1, int(np.ceil(window.length / speed)))
-    per_second = np.zeros(seconds + 1, dtype=np.int64)
+    """Events in the slice after scaling, and its peak rate (requests/s) at ``speed``.
+
+    The peak is the busiest one-second window of wall-clock time — or, for a
+    slice that plays in under a second, its count over its length: ten
+    seconds at ``--speed 600`` is 1,000 requests in 17 ms, 60,000/s.
+    """
+    wall = window.length / speed
+    width = min(1.0, wall)
+    bins = max(1, int(np.ceil(wall / width)))
+    per_bin = np.zeros(bins + 1, dtype=np.int64)
     total = 0
     for block in iter_slice(path, window, scale=scale):
-        wall = ((block.t - window.start) / speed).astype(np.int64)
-        per_second += np.bincount(np.clip(wall, 0, seconds), minlength=seconds + 1)
+        at = ((block.t - window.start) / speed / width).astype(np.int64)
+        per_bin += np.bincount(np.clip(at, 0, bins), minlength=bins + 1)
         total += len(block)
-    return total, float(per_second.max()) if total else 0.0
+    return total, float(per_bin.max()) / width if total else 0.0
 
 
 def _row_groups_overlapping(file: pq.ParquetFile, window: Window) -> list[int]:

@@ -1,0 +1,99 @@
+"""``abcsim replay`` as CI runs it: exit statuses, Ctrl-C, refusals, Locust CSVs.
+
+Each test starts a real reference target on 127.0.0.1 and runs the command in
+a subprocess against it.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from abcsim.results import (
+    FAILURES_CSV_COLUMNS,
+    STATS_CSV_COLUMNS,
+    STATS_HISTORY_CSV_COLUMNS,
+    read_results,
+)
+from tests.conftest import Serve, fixed_scenario
+from tests.helpers import REPO, error_line, run_cli, uniform_schedule
+
+
+def test_met_slos_exit_0_and_write_locust_csvs(serve: Serve, tmp_path: Path) -> None:
+    schedule = uniform_schedule(tmp_path / "s.parquet", rate=50, seconds=2)
+    target = serve(fixed_scenario(5.0, workers=16))
+    result = run_cli(
+        "replay", str(schedule), "--target", target.url, "--csv", "ci/run", "-q", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Aggregated" in result.stdout and "SLO breached" not in result.stdout
+    for suffix, header in (
+        ("stats", STATS_CSV_COLUMNS),
+        ("stats_history", STATS_HISTORY_CSV_COLUMNS),
+        ("failures", FAILURES_CSV_COLUMNS),
+    ):
+        with open(tmp_path / f"ci/run_{suffix}.csv", newline="") as handle:
+            assert next(csv.reader(handle)) == list(header)
+    assert len(read_results(tmp_path / "s.results.parquet")) == 100
+
+
+def test_a_breached_slo_exits_1_and_says_which(serve: Serve, tmp_path: Path) -> None:
+    """smoke's data_collection P95 target is 500 ms; the target takes 600 ms each."""
+    schedule = uniform_schedule(tmp_path / "s.parquet", rate=20, seconds=1)
+    target = serve(fixed_scenario(600.0, workers=32))
+    result = run_cli("replay", str(schedule), "--target", target.url, "-q", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "SLO breached: data_collection P95" in result.stdout
+
+
+def test_ctrl_c_leaves_a_readable_file_and_prints_the_summary(serve: Serve, tmp_path: Path) -> None:
+    schedule = uniform_schedule(tmp_path / "s.parquet", rate=50, seconds=30)
+    target = serve(fixed_scenario(2.0, workers=16))
+    environ = dict(os.environ, PYTHONPATH=str(REPO))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "abcsim", "replay", str(schedule), "-t", target.url, "-q"],
+        cwd=tmp_path,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3.0)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 1, stderr  # the dropped rest breaks the error-rate SLO
+    assert "Aggregated" in stdout and "Traceback" not in stderr
+    assert "stopped early" in stderr
+    results = read_results(tmp_path / "s.results.parquet")
+    assert sorted(results["event_id"]) == list(range(1500))  # one row per event, even now
+    assert (results["outcome"] == "ok").sum() > 20
+    dropped = results[results["outcome"] == "dropped"]
+    assert len(dropped) > 1000 and (dropped["error"] == "stopped").all()
+
+
+def test_a_non_loopback_target_is_refused_before_sending(tmp_path: Path) -> None:
+    schedule = uniform_schedule(tmp_path / "s.parquet", rate=10, seconds=1)
+    result = run_cli("replay", str(schedule), "--target", "http://192.0.2.10:8080", cwd=tmp_path)
+    assert "--allow-host 192.0.2.10" in error_line(result)
+    assert not (tmp_path / "s.results.parquet").exists()
+
+
+def test_a_mistyped_speed_hits_the_rate_ceiling(tmp_path: Path) -> None:
+    schedule = uniform_schedule(tmp_path / "s.parquet", rate=100, seconds=10)
+    result = run_cli(
+        "replay", str(schedule), "-t", "http://127.0.0.1:9", "--speed", "600", cwd=tmp_path
+    )
+    assert "ceiling of 5,000/s" in error_line(result)
+
+
+def test_a_bad_window_is_one_line(tmp_path: Path) -> None:
+    schedule = uniform_schedule(tmp_path / "s.parquet", rate=10, seconds=10)
+    result = run_cli(
+        "replay", str(schedule), "-t", "http://127.0.0.1:9", "--window", "8..2", cwd=tmp_path
+    )
+    assert "ends before it starts" in error_line(result)
