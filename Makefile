@@ -18,7 +18,6 @@ install: $(STAMP)
 
 simulate: $(STAMP)
 	$(BIN)/abcsim simulate scenarios/abc_week.toml --out week.parquet
-	$(BIN)/abcsim inspect week.parquet
 
 lint: $(STAMP)
 	$(BIN)/ruff check abcsim tests bench
@@ -30,6 +29,8 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/plan.py
+	$(BIN)/python bench/calibration.py
 
 clean:
 	rm -rf $(VENV) week.parquet

@@ -82,27 +82,27 @@ def simulate(
     run = resolve_run(spec, os.environ, seed=seed, start=start, days=days, hours=hours)
     target = out or f"{spec.name}.parquet"
     began = time.perf_counter()
-    with click.progressbar(
-        length=int(run.duration_s),
-        label=f"simulating {spec.name}",
-        file=sys.stderr if not quiet else open(os.devnull, "w"),
-        show_eta=True,
-    ) as bar:
-        done = 0
+    if quiet:
+        stats = write_schedule(spec, run, target)
+    else:
+        with click.progressbar(
+            length=int(run.duration_s), label=f"simulating {spec.name}", file=sys.stderr
+        ) as bar:
+            done = 0
 
-        def advance(t: float) -> None:
-            nonlocal done
-            bar.update(int(t) - done)
-            done = int(t)
+            def advance(t: float) -> None:
+                nonlocal done
+                bar.update(int(t) - done)
+                done = int(t)
 
-        stats = write_schedule(spec, run, target, progress=advance)
+            stats = write_schedule(spec, run, target, progress=advance)
     elapsed = time.perf_counter() - began
     if not quiet:
         click.echo(
             f"wrote {target} (seed {run.seed}) in {elapsed:.1f} s, "
             f"{stats.events / max(elapsed, 1e-9):,.0f} events/s"
         )
-        click.echo(format_stats(stats, short=True))
+        click.echo(format_stats(stats))
 
 
 @main.command()
@@ -254,7 +254,8 @@ def replay(
 
     Open loop on an absolute clock; latency is measured from each request's
     scheduled time. Ends with Locust's summary and the scenario's SLO check:
-    exit 0 when every target holds, 1 when one is breached, 2 on bad input.
+    exit 0 when every target holds, 1 when one is breached, 2 on bad input,
+    130 when stopped early (Ctrl-C, SIGTERM; the summary is still printed).
 
     \b
     Examples:
@@ -279,6 +280,7 @@ def replay(
         max_rate=max_rate,
         allow_hosts=allow_host,
         scenario=scenario,
+        csv_prefix=csv_prefix,
     )
     results = out or str(Path(schedule).with_suffix("")) + ".results.parquet"
     plan = prepared.plan
@@ -302,8 +304,10 @@ def replay(
         click.echo(line)
     for line in report.breaches:
         click.echo(line)
-    state = "stopped early" if report.run.interrupted else "done"
-    click.echo(f"{state}: {report.run.events:,} results in {results}", err=True)
+    if report.run.interrupted:  # a partial run proves nothing either way
+        click.echo(f"stopped early: {report.run.events:,} results in {results}", err=True)
+        ctx.exit(130)
+    click.echo(f"done: {report.run.events:,} results in {results}", err=True)
     ctx.exit(report.exit_status)
 
 

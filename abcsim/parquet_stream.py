@@ -48,12 +48,21 @@ class ParquetStream:
         folder = self.path.parent
         if not folder.is_dir():
             raise AbcsimError(f"{self.path}: folder {str(folder)!r} does not exist")
-        handle, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial", dir=folder)
+        try:
+            handle, temp = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".partial", dir=folder
+            )
+        except OSError as exc:
+            raise AbcsimError(f"{self.path}: cannot write: {exc.strerror}") from None
         os.close(handle)
         self._temp = Path(temp)
-        self._writer = pq.ParquetWriter(
-            self._temp, schema.with_metadata(metadata), compression="zstd"
-        )
+        try:
+            self._writer = pq.ParquetWriter(
+                self._temp, schema.with_metadata(metadata), compression="zstd"
+            )
+        except OSError as exc:
+            self._temp.unlink(missing_ok=True)
+            raise AbcsimError(f"{self.path}: cannot write: {exc}") from None
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
         self._closed = False

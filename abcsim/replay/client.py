@@ -11,7 +11,6 @@ short reason.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 import aiohttp
@@ -55,7 +54,7 @@ class Client:
         params = {"size": str(size)} if method == "GET" else None
         try:
             async with self._session.request(
-                method, url, json=body, params=params, headers=headers
+                method, url, json=body, params=params, headers=headers, allow_redirects=False
             ) as response:
                 payload = await response.read()
                 if response.status >= 400:
@@ -66,12 +65,10 @@ class Client:
         except TimeoutError:
             return Answer(0, TIMEOUT, 0, "timeout")
         except (aiohttp.ClientError, OSError) as exc:
-            return Answer(0, CONNECTION_ERROR, 0, _reason(exc))
-        except asyncio.CancelledError:
-            raise
+            return Answer(0, CONNECTION_ERROR, 0, reason(exc))
 
 
-def _reason(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
     """A short, stable reason: the exception's kind and its first line."""
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{type(exc).__name__}: {text}"[:200] if text else type(exc).__name__

@@ -23,7 +23,9 @@ import pyarrow as pa
 from abcsim.results.columns import OUTCOMES, results_batch
 from abcsim.schedule.slicing import EventBlock
 
-OK, HTTP_ERROR, TIMEOUT, CONNECTION_ERROR, DROPPED = (OUTCOMES.index(o) for o in OUTCOMES)
+OK, HTTP_ERROR, TIMEOUT, CONNECTION_ERROR, DROPPED = (
+    OUTCOMES.index(o) for o in ("ok", "http_error", "timeout", "connection_error", "dropped")
+)
 _RECENT = 4096  # completions the live P95 and send lag look at
 
 
@@ -41,11 +43,13 @@ class LiveFigures:
 class Recorder:
     """Collects rows as requests end; see the module docstring."""
 
-    def __init__(self, agent_types: Sequence[str], window_start: float, speed: float) -> None:
+    def __init__(
+        self, agent_types: Sequence[str], window_start: float, speed: float, t0: float
+    ) -> None:
         self.agent_types = tuple(agent_types)
         self.window_start = window_start
         self.speed = speed
-        self.t0 = 0.0  # set by the runner when the clock starts
+        self.t0 = t0  # the monotonic time at which window_start plays
         self._rows: list[tuple[int, float, int, int, float, float, float, int, int, int, str]] = []
         self._dropped: list[tuple[EventBlock, str]] = []
         self._recent_latency = np.full(_RECENT, np.nan)
@@ -101,6 +105,16 @@ class Recorder:
             self.done += len(block)
             self.errors += len(block)
             self.dropped += len(block)
+
+    def never_sent_one(
+        self, event_id: int, t: float, agent_type: int, request: int, why: str
+    ) -> None:
+        """One event that was never sent (late, or no free slot in time)."""
+        nan = float("nan")
+        self._rows.append((event_id, t, agent_type, request, nan, nan, nan, 0, DROPPED, 0, why))
+        self.done += 1
+        self.errors += 1
+        self.dropped += 1
 
     def live(self) -> LiveFigures:
         latency = self._recent_latency[~np.isnan(self._recent_latency)]

@@ -11,15 +11,17 @@ silently skipped. ``latency`` runs from the due time, so time spent waiting
 for a slot, or a stalled server, shows in the figures (wrk2's correction of
 coordinated omission).
 
-Stopping (Ctrl-C, SIGTERM): nothing new is sent; requests in flight get a
-short grace period, then are cut off and recorded as timeouts; every event
-not yet sent is recorded as dropped ("stopped"), so the results still hold
-exactly one row per scheduled event of the slice.
+Stopping (Ctrl-C, SIGTERM), at any point: nothing new is sent; requests in
+flight get a short grace period (a second signal cuts it), then are cut off
+and recorded as timeouts; every event not yet sent is recorded as dropped
+("stopped"), so the results still hold exactly one row per scheduled event
+of the slice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
 from collections import deque
@@ -30,10 +32,11 @@ from pathlib import Path
 
 import aiohttp
 import numpy as np
+import pyarrow as pa
 
 from abcsim.parquet_stream import ParquetStream
-from abcsim.replay.client import Client
-from abcsim.replay.recorder import TIMEOUT, LiveFigures, Recorder
+from abcsim.replay.client import Client, reason
+from abcsim.replay.recorder import CONNECTION_ERROR, TIMEOUT, LiveFigures, Recorder
 from abcsim.scenario.spec import Endpoint
 from abcsim.schedule.slicing import EventBlock, Window, iter_slice
 
@@ -44,6 +47,8 @@ STOP_GRACE_S = 2.0
 """How long requests in flight may still finish after a stop."""
 
 _SPIN_S = 0.0002  # closer than this to its due time, a request goes now rather than sleep
+_YIELD_EVERY = 256  # events sent back to back before a late dispatcher lets the loop breathe
+_BATCH_ROWS = 8192  # schedule rows decoded at a time, inside the loop: keep it short
 
 
 @dataclass(frozen=True)
@@ -77,11 +82,14 @@ class Progress:
 
 @dataclass(frozen=True)
 class ReplayRun:
-    """How a replay ended."""
+    """How a replay ended: rows written, whether it was stopped, and its length."""
 
     events: int
     interrupted: bool
     wall_s: float
+
+
+Event = tuple[float, int, float, int, int, int]  # due, event id, t, agent type, request, size
 
 
 class _Dispatcher:
@@ -95,10 +103,15 @@ class _Dispatcher:
         self.loop = asyncio.get_running_loop()
         self.in_flight = 0
         self.sent = 0
-        self.waiting: deque[tuple[float, int, float, int, int, int]] = deque()
+        self.waiting: deque[Event] = deque()
         self.tasks: set[asyncio.Task[None]] = set()
 
-    async def run(self, blocks: Iterator[EventBlock]) -> None:
+    async def play(self, blocks: Iterator[EventBlock]) -> None:
+        """Send every event of ``blocks`` on time, then wait for the last answers."""
+        await self._dispatch(blocks)
+        await self._drain()
+
+    async def _dispatch(self, blocks: Iterator[EventBlock]) -> None:
         plan, loop = self.plan, self.loop
         for block in blocks:
             due_times = (self.t0 + (block.t - plan.window.start) / plan.speed).tolist()
@@ -116,6 +129,8 @@ class _Dispatcher:
                     delay = due - loop.time()
                     if delay > _SPIN_S:
                         await asyncio.sleep(delay)
+                    elif i % _YIELD_EVERY == 0:
+                        await asyncio.sleep(0)  # behind: still let answers and signals in
                 except asyncio.CancelledError:
                     self.recorder.never_sent(block.take(np.arange(i, len(block))), "stopped")
                     raise
@@ -129,7 +144,7 @@ class _Dispatcher:
                 else:
                     self.waiting.append(event)
 
-    def _launch(self, event: tuple[float, int, float, int, int, int]) -> None:
+    def _launch(self, event: Event) -> None:
         self.in_flight += 1
         self.sent += 1
         task = self.loop.create_task(self._request(*event))
@@ -140,6 +155,7 @@ class _Dispatcher:
         self, due: float, event_id: int, t: float, agent_type: int, request: int, size: int
     ) -> None:
         sent = self.loop.time()
+        status, outcome, nbytes, error = 0, TIMEOUT, 0, "stopped before the response"
         try:
             answer = await self.client.send(event_id, agent_type, request, size)
             status, outcome, nbytes, error = (
@@ -149,23 +165,26 @@ class _Dispatcher:
                 answer.error,
             )
         except asyncio.CancelledError:
-            status, outcome, nbytes, error = 0, TIMEOUT, 0, "stopped before the response"
-        end = self.loop.time()
-        self.recorder.ended(
-            event_id=event_id,
-            t=t,
-            agent_type=agent_type,
-            request=request,
-            due=due,
-            sent=sent,
-            end=end,
-            status=status,
-            outcome=outcome,
-            nbytes=nbytes,
-            error=error,
-        )
-        self.in_flight -= 1
-        self._release(end)
+            pass  # cut off by a stop: recorded as the timeout set above
+        except Exception as exc:  # whatever the client did not foresee still ends as a row
+            status, outcome, nbytes, error = 0, CONNECTION_ERROR, 0, reason(exc)
+        finally:
+            end = self.loop.time()
+            self.recorder.ended(
+                event_id=event_id,
+                t=t,
+                agent_type=agent_type,
+                request=request,
+                due=due,
+                sent=sent,
+                end=end,
+                status=status,
+                outcome=outcome,
+                nbytes=nbytes,
+                error=error,
+            )
+            self.in_flight -= 1
+            self._release(end)
 
     def _release(self, now: float) -> None:
         """A slot is free: send the oldest waiting event that is still within budget."""
@@ -181,19 +200,11 @@ class _Dispatcher:
                 f"no free slot within {budget:g} s (--max-in-flight {self.plan.max_in_flight})",
             )
 
-    def _drop(self, event: tuple[float, int, float, int, int, int], reason: str) -> None:
-        _, event_id, t, agent_type, request, size = event
-        block = EventBlock(
-            np.array([event_id], np.int64),
-            np.array([t]),
-            np.zeros(1, np.int32),
-            np.array([agent_type], np.int8),
-            np.array([request], np.int8),
-            np.array([size], np.int32),
-        )
-        self.recorder.never_sent(block, reason)
+    def _drop(self, event: Event, why: str) -> None:
+        _, event_id, t, agent_type, request, _ = event
+        self.recorder.never_sent_one(event_id, t, agent_type, request, why)
 
-    async def drain(self) -> None:
+    async def _drain(self) -> None:
         """Wait for every request in flight or waiting to end."""
         while self.tasks or self.waiting:
             self._release(self.loop.time())
@@ -202,13 +213,21 @@ class _Dispatcher:
             else:
                 await asyncio.sleep(0.01)
 
-    async def stop(self) -> None:
-        """After a stop: drop what waits, give what is in flight a grace period, cut the rest."""
+    async def stop(self, now: asyncio.Event) -> None:
+        """After a stop: drop what waits; what is in flight gets a grace period, or not if
+        ``now`` is set (a second Ctrl-C); the rest is cut off."""
         for event in self.waiting:
             self._drop(event, "stopped")
         self.waiting.clear()
-        if self.tasks:
-            await asyncio.wait(set(self.tasks), timeout=STOP_GRACE_S)
+        deadline = self.loop.time() + STOP_GRACE_S
+        impatient = self.loop.create_task(now.wait())
+        while self.tasks and not now.is_set() and self.loop.time() < deadline:
+            await asyncio.wait(
+                {*self.tasks, impatient},
+                timeout=deadline - self.loop.time(),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        impatient.cancel()
         for task in list(self.tasks):
             task.cancel()
         if self.tasks:
@@ -223,61 +242,77 @@ async def replay_async(
     """Replay ``plan`` into ``writer``; see the module docstring."""
     loop = asyncio.get_running_loop()
     began = time.perf_counter()
-    recorder = Recorder(plan.agent_types, plan.window.start, plan.speed)
-    blocks = iter_slice(plan.schedule, plan.window, scale=plan.scale, shard=plan.shard)
+    blocks = iter_slice(
+        plan.schedule, plan.window, scale=plan.scale, shard=plan.shard, batch_rows=_BATCH_ROWS
+    )
     connector = aiohttp.TCPConnector(limit=plan.max_in_flight, limit_per_host=0)
     timeout = aiohttp.ClientTimeout(total=plan.timeout_s)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="results-writer")
-    interrupted = False
-
-    async def write_recorded() -> None:
-        for batch in recorder.take():
-            await loop.run_in_executor(executor, writer.write, batch)
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         client = Client(session, plan.target, plan.endpoints, plan.agent_types)
         start_at = plan.start_at if plan.start_at is not None else time.time() + LEAD_S
         t0 = loop.time() + (start_at - time.time())
-        recorder.t0 = t0
+        recorder = Recorder(plan.agent_types, plan.window.start, plan.speed, t0)
         dispatcher = _Dispatcher(plan, client, recorder, t0)
-        dispatch = loop.create_task(dispatcher.run(blocks))
+
+        async def write_recorded() -> None:
+            batches = recorder.take()
+            if batches:  # one shielded call: a stop never loses half of what was taken
+                await asyncio.shield(loop.run_in_executor(executor, _write_all, writer, batches))
+
+        play = loop.create_task(dispatcher.play(blocks))
+        stopping, stop_now = asyncio.Event(), asyncio.Event()
+
+        def on_signal() -> None:
+            if stopping.is_set():
+                stop_now.set()
+            stopping.set()
+            play.cancel()
+
         stop_signals = (signal.SIGINT, signal.SIGTERM)
         for signum in stop_signals:
-            loop.add_signal_handler(signum, dispatch.cancel)
+            loop.add_signal_handler(signum, on_signal)
+        finished = asyncio.Event()
 
         async def housekeeping() -> None:
             last_sent, last_time = 0, loop.time()
-            while True:
-                await asyncio.sleep(1.0)
+            while not finished.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(finished.wait(), 1.0)
                 await write_recorded()
-                if progress is not None:
+                if progress is not None and not finished.is_set():
                     now = loop.time()
                     elapsed = min(max(0.0, (now - t0) * plan.speed), plan.window.length)
                     rate = (dispatcher.sent - last_sent) / (now - last_time)
                     last_sent, last_time = dispatcher.sent, now
+                    live = recorder.live()
                     progress(
-                        Progress(
-                            elapsed, plan.window.length, rate, dispatcher.in_flight, recorder.live()
-                        )
+                        Progress(elapsed, plan.window.length, rate, dispatcher.in_flight, live)
                     )
 
         keeper = loop.create_task(housekeeping())
         try:
-            await dispatch
-            await dispatcher.drain()
+            await play
         except asyncio.CancelledError:
-            interrupted = True
-            await dispatcher.stop()
+            if not stopping.is_set():
+                raise
+            await dispatcher.stop(stop_now)
             for block in blocks:  # the rest of the slice was never sent
                 recorder.never_sent(block, "stopped")
         finally:
             for signum in stop_signals:
                 loop.remove_signal_handler(signum)
-            keeper.cancel()
-            await asyncio.gather(keeper, return_exceptions=True)
+            finished.set()
+            await keeper  # re-raises what went wrong in it (a full disk, say)
             await write_recorded()
             executor.shutdown(wait=True)
-    return ReplayRun(recorder.done, interrupted, time.perf_counter() - began)
+    return ReplayRun(writer.rows, stopping.is_set(), time.perf_counter() - began)
+
+
+def _write_all(writer: ParquetStream, batches: list[pa.RecordBatch]) -> None:
+    for batch in batches:
+        writer.write(batch)
 
 
 def replay(

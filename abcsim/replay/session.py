@@ -9,13 +9,14 @@ verdict that sets the exit status (0 all targets hold, 1 one breached).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from abcsim.replay.runner import Progress, ReplayRun
+from abcsim.replay.runner import LEAD_S, Progress, ReplayRun
 from abcsim.replay.setup import PreparedReplay
-from abcsim.replay.shards import replay_sharded
+from abcsim.replay.shards import SPAWN_LEAD_S, replay_sharded
 from abcsim.results import (
     ResultsMeta,
     ResultsWriter,
@@ -52,7 +53,11 @@ def run_replay(
     progress: Callable[[Progress], None] | None = None,
 ) -> ReplayReport:
     """Replay, write ``out``, and build the end-of-run report."""
-    plan = prepared.plan
+    # the clock starts a moment from now (longer for N processes to start): that moment
+    # is the run's wall-clock start in the results, the CSVs and the req/s figures
+    lead = LEAD_S + (SPAWN_LEAD_S if workers > 1 else 0.0)
+    start_at = time.time() + lead
+    plan = replace(prepared.plan, start_at=start_at)
     meta = ResultsMeta(
         source="replay",
         target=plan.target,
@@ -60,7 +65,7 @@ def run_replay(
         scenario_text=prepared.meta.scenario_text,
         seed=prepared.meta.seed,
         schedule_start=prepared.meta.start,
-        wall_start=dt.datetime.now(dt.UTC),
+        wall_start=dt.datetime.fromtimestamp(start_at, dt.UTC),
         window=(plan.window.start, plan.window.end),
         speed=plan.speed,
         scale=plan.scale,
@@ -70,11 +75,14 @@ def run_replay(
     frame = read_results(out)
     clock = RunClock(plan.window.start, plan.speed, meta.wall_start)
     endpoints = prepared.scenario.endpoints
-    stats = results_stats(frame, endpoints, clock=clock, duration_s=run.wall_s)
-    by_type = results_stats(frame, endpoints, clock=clock, duration_s=run.wall_s, by="agent_type")
+    # the run lasts from the clock's start to its last answer (Locust's rule)
+    stats = results_stats(frame, endpoints, clock=clock)
+    by_type = results_stats(
+        frame, endpoints, clock=clock, duration_s=stats.duration_s, by="agent_type"
+    )
     lines = summary_lines(stats, name_width=name_width, by_agent_type=by_type)
     if csv_prefix:
-        history = stats_history(frame, endpoints, clock=clock, duration_s=run.wall_s)
+        history = stats_history(frame, endpoints, clock=clock, duration_s=stats.duration_s)
         write_locust_csvs(csv_prefix, stats, history)
     breaches = check_slos(prepared.scenario.slo, frame)
     return ReplayReport(

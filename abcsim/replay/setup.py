@@ -10,6 +10,7 @@ as in the performance suite's configuration.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,11 +50,15 @@ def prepare_replay(
     max_rate: float | None = None,
     allow_hosts: Sequence[str] = (),
     scenario: str | None = None,
+    csv_prefix: str | None = None,
 ) -> PreparedReplay:
     """Check everything that can be checked before the first request."""
+    if csv_prefix is not None:
+        _writable_folder("--csv", Path(csv_prefix).parent)
     _positive("--speed", speed)
     _positive("--scale", scale, allow_zero=True)
     _positive("--timeout", timeout_s)
+    _positive("--lateness", lateness_s, allow_zero=True)
     meta = read_meta(schedule)
     spec = (
         load_scenario(scenario) if scenario else parse_scenario(meta.scenario_text, str(schedule))
@@ -101,3 +106,13 @@ def _env_in_flight(env: Mapping[str, str]) -> int:
 def _positive(flag: str, value: float, *, allow_zero: bool = False) -> None:
     if not (value >= 0 if allow_zero else value > 0) or value != value or value == float("inf"):
         raise ReplayError(f"{flag}: must be a finite number {'>=' if allow_zero else '>'} 0")
+
+
+def _writable_folder(flag: str, folder: Path) -> None:
+    """Make ``folder`` (as Locust does) and check it takes files, before any load is sent."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReplayError(f"{flag}: cannot create {str(folder)!r}: {exc.strerror}") from None
+    if not os.access(folder, os.W_OK):
+        raise ReplayError(f"{flag}: cannot write in {str(folder)!r}")

@@ -13,6 +13,7 @@ and its part is still merged.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import signal
 import time
@@ -23,12 +24,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from abcsim.errors import ReplayError
 from abcsim.parquet_stream import ParquetStream
 from abcsim.replay.recorder import LiveFigures
-from abcsim.replay.runner import LEAD_S, Progress, ReplayPlan, ReplayRun, replay
+from abcsim.replay.runner import Progress, ReplayPlan, ReplayRun, replay
 from abcsim.results.columns import RESULTS_SCHEMA
 
-_SPAWN_LEAD_S = 3.0  # time for N fresh interpreters to import abcsim before the clock starts
+SPAWN_LEAD_S = 3.0
+"""Time for N fresh interpreters to import abcsim before the shared clock starts."""
 
 
 def _part(out: Path, shard: int) -> Path:
@@ -56,12 +59,15 @@ def replay_sharded(
         return replay(plan, writer, progress)
     context = mp.get_context("spawn")
     updates: mp.Queue[tuple[int, Progress | ReplayRun]] = context.Queue()
-    start_at = time.time() + _SPAWN_LEAD_S + LEAD_S
-    per_worker = max(1, plan.max_in_flight // workers)
+    start_at = plan.start_at if plan.start_at is not None else time.time() + SPAWN_LEAD_S
     processes = []
     for shard in range(workers):
+        _part(writer.path, shard).unlink(missing_ok=True)  # never merge an earlier run's part
         shard_plan = replace(
-            plan, shard=(shard, workers), start_at=start_at, max_in_flight=per_worker
+            plan,
+            shard=(shard, workers),
+            start_at=start_at,
+            max_in_flight=max(1, plan.max_in_flight // workers),
         )
         process = context.Process(
             target=_worker, args=(shard_plan, _part(writer.path, shard), updates), daemon=True
@@ -71,9 +77,13 @@ def replay_sharded(
     runs = _collect(processes, updates, progress)
     for shard in range(workers):
         _merge(_part(writer.path, shard), writer)
+    failed = [(k, p.exitcode) for k, p in enumerate(processes) if p.exitcode != 0]
+    if failed:
+        shards = ", ".join(f"shard {k} exited with status {code}" for k, code in failed)
+        raise ReplayError(f"replay worker failed ({shards}); {writer.path} holds the others' rows")
     return ReplayRun(
-        events=sum(r.events for r in runs.values()),
-        interrupted=any(r.interrupted for r in runs.values()) or len(runs) < workers,
+        events=writer.rows,
+        interrupted=any(r.interrupted for r in runs.values()),
         wall_s=max((r.wall_s for r in runs.values()), default=0.0),
     )
 
@@ -83,10 +93,21 @@ def _collect(
     updates: mp.Queue[tuple[int, Progress | ReplayRun]],
     progress: Callable[[Progress], None] | None,
 ) -> dict[int, ReplayRun]:
-    """Gather progress and final figures until every worker has exited."""
+    """Gather progress and final figures until every worker has exited.
+
+    A Ctrl-C at the terminal reaches the workers directly (same process group);
+    a signal sent to this process alone (SIGTERM from a CI timeout, ``kill``)
+    is passed on to them, so they stop cleanly and their rows are merged.
+    """
     latest: dict[int, Progress] = {}
     runs: dict[int, ReplayRun] = {}
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the workers handle Ctrl-C
+
+    def pass_on(signum: int, frame: object) -> None:
+        for process in processes:
+            if process.pid is not None and process.is_alive():
+                os.kill(process.pid, signal.SIGINT)
+
+    previous = {s: signal.signal(s, pass_on) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         while any(p.is_alive() for p in processes) or not updates.empty():
             try:
@@ -102,7 +123,8 @@ def _collect(
         for process in processes:
             process.join()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return runs
 
 

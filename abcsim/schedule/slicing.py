@@ -15,6 +15,7 @@ same fate however the schedule is split into batches or shards.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -73,6 +74,9 @@ class EventBlock:
         )
 
 
+_FIELDS = ("event_id", "t", "agent_id", "agent_type", "request", "size")
+
+
 # -- windows -------------------------------------------------------------------
 
 _WEEKLY = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s+(\d{1,2}):(\d{2})$")
@@ -102,12 +106,20 @@ def parse_window(text: str, start: dt.datetime, duration_s: float) -> Window:
 
 def _moment(text: str, start: dt.datetime, after: float, whole: str) -> float:
     try:
-        return float(text)
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(seconds):
+            raise ScheduleError(f"--window: {text!r} in {whole!r} is not a finite number")
+        return seconds
     weekly = _WEEKLY.match(text)
     if weekly:
         day, hour, minute = weekly.groups()
+        if int(hour) > 23 or int(minute) > 59:
+            raise ScheduleError(f"--window: {text!r} in {whole!r} is not a time of day")
+        if int(hour) > 23 or int(minute) > 59:
+            raise ScheduleError(f"--window: {text!r} in {whole!r} is not a time of day")
         at = start + dt.timedelta(seconds=after)
         target = at.replace(hour=int(hour), minute=int(minute), second=0, microsecond=0)
         target += dt.timedelta(days=(WEEKDAYS.index(day) - at.weekday()) % 7)
@@ -185,6 +197,9 @@ def iter_slice(
     groups = _row_groups_overlapping(file, window)
     index, count = shard
     columns = ["event_id", "t", "agent_id", "agent_type", "request", "size"]
+    # copies made by scale > 1 land up to COPY_SPREAD_S after their original, maybe
+    # after the next batch's first events: they wait here until their turn
+    carry: EventBlock | None = None
     for batch in file.iter_batches(batch_size=batch_rows, row_groups=groups, columns=columns):
         t = batch.column("t").to_numpy()
         inside = (t >= window.start) & (t < window.end)
@@ -192,7 +207,7 @@ def iter_slice(
             inside &= batch.column("agent_id").to_numpy() % count == index
         if not inside.any():
             if t.size and t[0] >= window.end:
-                return
+                break
             continue
         block = EventBlock(
             batch.column("event_id").to_numpy(),
@@ -202,7 +217,21 @@ def iter_slice(
             category_codes(batch.column("request"), REQUEST_TYPES, path),
             batch.column("size").to_numpy(),
         ).take(inside)
-        yield scale_block(block, scale)
+        horizon = float(block.t[-1])  # nothing later in the file comes before this
+        scaled = scale_block(block, scale)
+        if carry is not None:
+            scaled = _merge(carry, scaled)
+        ready = scaled.t <= horizon
+        carry = scaled.take(~ready)
+        yield scaled.take(ready)
+    if carry is not None and len(carry):
+        yield carry
+
+
+def _merge(first: EventBlock, second: EventBlock) -> EventBlock:
+    """Two sorted blocks as one sorted block."""
+    both = EventBlock(*(np.concatenate([getattr(first, f), getattr(second, f)]) for f in _FIELDS))
+    return both.take(np.argsort(both.t, kind="stable"))
 
 
 def slice_rate_peak(

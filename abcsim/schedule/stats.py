@@ -94,8 +94,8 @@ class ScheduleStats:
         return moment.strftime("%a %Y-%m-%d %H:%M:%S UTC")
 
 
-def format_stats(stats: ScheduleStats, *, short: bool = False) -> str:
-    """The summary as text; ``short`` keeps the totals and the peak second."""
+def format_stats(stats: ScheduleStats) -> str:
+    """The summary as text: volumes, shares, mean and peak rates, the busiest hour."""
     total = stats.events
     days = stats.duration_s / 86400.0
     lines = [f"{total:,} requests over {days:g} days from {stats.when(0.0)}"]
@@ -104,17 +104,14 @@ def format_stats(stats: ScheduleStats, *, short: bool = False) -> str:
     mean = total / stats.duration_s if stats.duration_s else 0.0
     rates = [f"mean {mean:,.1f}/s"]
     for width, label in ((1, "second"), (60, "minute"), (3600, "hour")):
-        if short and width > 1:
-            break
         peak = stats.peak(width)
         rates.append(f"peak {label} {peak.rate:,.1f}/s at {stats.when(peak.start_t)}")
     lines.append("rates: " + "\n       ".join(rates))
-    if not short:
-        weekday, hour, rate = stats.busiest_hour_of_week()
-        day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[weekday]
-        lines.append(
-            f"busiest hour of the week: {day} {hour:02d}:00-{hour + 1:02d}:00 UTC, {rate:,.1f}/s"
-        )
+    weekday, hour, rate = stats.busiest_hour_of_week()
+    day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[weekday]
+    lines.append(
+        f"busiest hour of the week: {day} {hour:02d}:00-{hour + 1:02d}:00 UTC, {rate:,.1f}/s"
+    )
     return "\n".join(lines)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +14,8 @@ import pytest
 from abcsim.replay import prepare_replay, run_replay
 from abcsim.results import read_results
 from abcsim.schedule import read_schedule
+from abcsim.schedule.slicing import iter_slice
+from abcsim.target import RunningTarget
 from tests.conftest import Serve, fixed_scenario
 from tests.helpers import uniform_schedule
 
@@ -42,14 +47,25 @@ def test_sharded_replay_merges_one_row_per_event(serve: Serve, tmp_path: Path) -
     assert not list(tmp_path.glob(".*shard*"))
 
 
+def _stall_from_now(target: RunningTarget, start: float, end: float) -> None:
+    """Switch on a stall ``start``..``end`` seconds from now (the fault counts from uptime)."""
+    uptime = time.monotonic() - target.state.faults.started  # the server's loop clock
+    body = json.dumps({"stall": f"{uptime + start:.3f}:{uptime + end:.3f}"}).encode()
+    request = urllib.request.Request(target.url + "/_admin/faults", body, method="POST")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        assert answer.status == 200
+
+
 def test_a_stall_shows_in_latency_but_not_in_service(serve: Serve, tmp_path: Path) -> None:
-    """Stall 1.0-2.0 s after the target starts; 4 slots: what waits for a slot is not yet sent.
+    """A 1 s stall from 1.3 s on, 4 slots: what waits for a slot is not yet sent.
 
     A closed-loop tool would report those requests' service times (fast) and
     hide the stall; latency from the scheduled time shows it.
     """
     schedule = uniform_schedule(tmp_path / "s.parquet", rate=100, seconds=3.5)
-    target = serve(fixed_scenario(2.0, workers=32), faults=("stall=1.0:2.0",))
+    target = serve(fixed_scenario(2.0, workers=32))
+    _stall_from_now(target, 1.3, 2.3)  # the replay's clock starts ~0.3 s from now
     results = _replay(schedule, target.url, tmp_path / "r.parquet", max_in_flight=4, lateness_s=5.0)
     assert (results["outcome"] == "ok").all()
     waited = results[(results["latency"] - results["service"]) > 0.4]
@@ -60,32 +76,36 @@ def test_a_stall_shows_in_latency_but_not_in_service(serve: Serve, tmp_path: Pat
 
 
 def test_window_speed_and_scale_do_what_they_say(serve: Serve, tmp_path: Path) -> None:
-    """Window 1..3 s of a 4 s schedule at speed 4, scale 2: 400 rows in about half a second."""
+    """Window 1..3 s of a 4 s schedule at speed 4, scale 2: 400 rows, sent over ~0.5 s."""
     schedule = uniform_schedule(tmp_path / "s.parquet", rate=100, seconds=4)
     target = serve(fixed_scenario(1.0, workers=32))
     prepared = prepare_replay(schedule, target.url, env={}, window="1..3", speed=4, scale=2)
-    report = run_replay(prepared, tmp_path / "r.parquet")
+    run_replay(prepared, tmp_path / "r.parquet")
     results = read_results(tmp_path / "r.parquet")
     assert len(results) == 400
     assert results["t"].min() >= 1.0 and results["t"].max() < 3.0 + 1.0  # copies up to 1 s on
     originals = results[results["event_id"] < 10**12]
     assert sorted(originals["event_id"]) == list(range(100, 300))
-    # sent is in schedule seconds: on time within 20 ms of wall clock, i.e. 80 ms at speed 4
-    lag = results["sent"] - results["t"]
-    assert lag.quantile(0.99) < 0.08
-    assert 0.4 < report.run.wall_s < 2.5
+    # sent is in schedule seconds, so at the right speed it tracks t: a replayer that
+    # ignored --speed would spread 2 schedule seconds over 2 wall seconds, i.e. 8 here
+    assert (results["sent"] - results["t"]).median() < 0.2
+    assert 2.0 <= results["sent"].max() - results["sent"].min() < 4.0
 
 
-@pytest.mark.parametrize("scale", [0.5, 1.5])
-def test_scale_thins_and_multiplies_in_proportion(tmp_path: Path, scale: float) -> None:
-    """Deterministic hashing of event ids: within 3% of scale x events on 20,000 events."""
-    from abcsim.schedule.slicing import iter_slice
-
+@pytest.mark.parametrize("scale", [0.5, 1.5, 2.0])
+def test_scale_thins_and_multiplies_in_proportion_and_order(tmp_path: Path, scale: float) -> None:
+    """Deterministic hashing of event ids: within 3% of scale x events on 20,000 events,
+    the same whatever the batch size, and in time order across batches."""
     schedule = uniform_schedule(tmp_path / "s.parquet", rate=1000, seconds=20)
-    count = sum(len(b) for b in iter_slice(schedule, scale=scale))
-    assert count == pytest.approx(20_000 * scale, rel=0.03)
-    again = sum(len(b) for b in iter_slice(schedule, scale=scale, batch_rows=777))
-    assert again == count
+    whole = list(iter_slice(schedule, scale=scale))
+    small = list(iter_slice(schedule, scale=scale, batch_rows=50))
+    t = np.concatenate([b.t for b in small])
+    assert t.size == pytest.approx(20_000 * scale, rel=0.03)
+    assert (np.diff(t) >= 0).all()
+    np.testing.assert_array_equal(
+        np.sort(np.concatenate([b.event_id for b in whole])),
+        np.sort(np.concatenate([b.event_id for b in small])),
+    )
 
 
 def test_a_target_that_is_down_gives_connection_errors(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from abcsim.scenario import REQUEST_TYPES
 from tests.conftest import WeekAggregate
 
 
@@ -78,9 +77,3 @@ def test_hft_users_average_their_rate_over_the_week(abc_week: WeekAggregate) -> 
         active += float((windows[:, 1] - windows[:, 0]).sum()) * (spec.count / 2)
     rate = abc_week.per_second[code].sum() / active
     assert abs(rate / 10.0 - 1) < 0.03, f"{rate:.3f} req/s per active user"
-
-
-def test_no_request_but_health_checks_in_the_weekly_closure(abc_week: WeekAggregate) -> None:
-    """The 6-day week ends at the Saturday 22:00 close, so the closure is not in it."""
-    allowed = np.isin(REQUEST_TYPES, abc_week.scenario.market.week.closed_allow)
-    assert abc_week.closed_requests[~allowed].sum() == 0
