@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -89,10 +90,7 @@ class ParquetStream:
         self._closed = True
         self.flush()
         self._writer.close()
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self._temp, 0o666 & ~umask)  # mkstemp made it private
-        os.replace(self._temp, self.path)
+        publish(self._temp, self.path)
 
     def abort(self) -> None:
         """Stop after a failure: keep what was written (results) or nothing (schedules)."""
@@ -114,3 +112,47 @@ class ParquetStream:
             self.close()
         else:
             self.abort()
+
+
+def publish(temp: Path | str, path: Path | str) -> None:
+    """Move a finished temporary file into place, with the permissions a new file gets."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temp, 0o666 & ~umask)  # mkstemp made it private
+    os.replace(temp, path)
+
+
+_PREFIX = "abcsim."
+
+
+def encode_metadata(fields: dict[str, str]) -> dict[bytes, bytes]:
+    """Key-value file metadata under the ``abcsim.`` prefix."""
+    return {(_PREFIX + k).encode(): v.encode() for k, v in fields.items()}
+
+
+def decode_metadata(metadata: dict[bytes, bytes] | None) -> dict[str, str]:
+    """The ``abcsim.`` fields of a file's key-value metadata."""
+    prefix = _PREFIX.encode()
+    return {
+        k[len(prefix) :].decode(): v.decode()
+        for k, v in (metadata or {}).items()
+        if k.startswith(prefix)
+    }
+
+
+def open_table(
+    path: str | Path, columns: Sequence[str], kind: str, error: type[AbcsimError]
+) -> pq.ParquetFile:
+    """Open a Parquet file that must hold ``columns``; ``error`` names the file and the fault."""
+    if Path(path).is_dir():
+        raise error(f"{path}: is a folder, not {kind}")
+    try:
+        file = pq.ParquetFile(path)
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise error(f"{path}: not a Parquet file ({exc})") from None
+    for column in columns:
+        if column not in file.schema_arrow.names:
+            raise error(f"{path}: column {column!r}: missing (not {kind})")
+    return file

@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from abcsim.errors import ResultsError
+from abcsim.parquet_stream import decode_metadata, encode_metadata
 from abcsim.scenario.spec import REQUEST_TYPES
 
 OUTCOMES: tuple[str, ...] = ("ok", "http_error", "timeout", "connection_error", "dropped")
@@ -92,9 +93,6 @@ def results_batch(
     )
 
 
-_PREFIX = "abcsim."
-
-
 @dataclass(frozen=True)
 class ResultsMeta:
     """What a results file says about itself: where the numbers come from."""
@@ -123,15 +121,11 @@ class ResultsMeta:
             "speed": repr(self.speed),
             "scale": repr(self.scale),
         }
-        return {(_PREFIX + k).encode(): v.encode() for k, v in fields.items()}
+        return encode_metadata(fields)
 
     @classmethod
     def from_metadata(cls, metadata: dict[bytes, bytes], source: str) -> ResultsMeta:
-        fields = {
-            k.decode()[len(_PREFIX) :]: v.decode()
-            for k, v in metadata.items()
-            if k.startswith(_PREFIX.encode())
-        }
+        fields = decode_metadata(metadata)
         try:
             low, high = fields["window"].split(",")
             return cls(

@@ -29,6 +29,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from abcsim.parquet_stream import publish
 from abcsim.results.history import HistoryRow
 from abcsim.results.locust_console import PERCENTILE_LABELS
 from abcsim.results.stats import EntryStats, RunStats
@@ -176,10 +177,7 @@ def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Row]) -> None:
             writer = csv.writer(out)
             writer.writerow(header)
             writer.writerows(rows)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp made it private
-        os.replace(temp, path)
+        publish(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from abcsim.errors import AbcsimError, ResultsError
-from abcsim.parquet_stream import ParquetStream
+from abcsim.parquet_stream import ParquetStream, open_table
 from abcsim.results.columns import RESULTS_COLUMNS, RESULTS_SCHEMA, ResultsMeta
 
 
@@ -54,33 +54,18 @@ class ResultsWriter(ParquetStream):
 
 
 def _open(path: str | Path) -> pq.ParquetFile:
-    if Path(path).is_dir():
-        raise ResultsError(f"{path}: is a folder, not a results file")
-    try:
-        return pq.ParquetFile(path)
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: no such file") from None
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise ResultsError(f"{path}: not a Parquet file ({exc})") from None
-
-
-def _check_columns(path: str | Path, names: list[str]) -> None:
-    for column in RESULTS_COLUMNS:
-        if column not in names:
-            raise ResultsError(f"{path}: column {column!r}: missing (not an abcsim results file)")
+    return open_table(path, RESULTS_COLUMNS, "an abcsim results file", ResultsError)
 
 
 def read_results_meta(path: str | Path) -> ResultsMeta:
     """The metadata of a results file: source, target, scenario, seed, window, speed."""
     file = _open(path)
-    _check_columns(path, file.schema_arrow.names)
     return ResultsMeta.from_metadata(file.schema_arrow.metadata or {}, str(path))
 
 
 def read_results(path: str | Path) -> pd.DataFrame:
     """A whole results file as a DataFrame; ``agent_type``, ``request``, ``outcome`` categorical."""
     file = _open(path)
-    _check_columns(path, file.schema_arrow.names)
     try:
         table = file.read(columns=list(RESULTS_COLUMNS))
     except (pa.ArrowInvalid, OSError) as exc:

@@ -18,10 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from abcsim.errors import AbcsimError, ScheduleError
-from abcsim.parquet_stream import ParquetStream
+from abcsim.parquet_stream import ParquetStream, decode_metadata, encode_metadata, open_table
 from abcsim.schedule.columns import SCHEDULE_COLUMNS, SCHEDULE_SCHEMA, ScheduleChunk
-
-_PREFIX = "abcsim."
 
 
 @dataclass(frozen=True)
@@ -46,15 +44,11 @@ class ScheduleMeta:
             "agent_types": ",".join(self.agent_types),
             "version": self.version,
         }
-        return {(_PREFIX + k).encode(): v.encode() for k, v in fields.items()}
+        return encode_metadata(fields)
 
     @classmethod
     def from_metadata(cls, metadata: dict[bytes, bytes], source: str) -> ScheduleMeta:
-        fields = {
-            k.decode()[len(_PREFIX) :]: v.decode()
-            for k, v in metadata.items()
-            if k.startswith(_PREFIX.encode())
-        }
+        fields = decode_metadata(metadata)
         try:
             return cls(
                 scenario_name=fields["scenario_name"],
@@ -89,31 +83,18 @@ class ScheduleWriter(ParquetStream):
 
 
 def _open(path: str | Path) -> pq.ParquetFile:
-    try:
-        return pq.ParquetFile(path)
-    except FileNotFoundError:
-        raise ScheduleError(f"{path}: no such file") from None
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise ScheduleError(f"{path}: not a Parquet file ({exc})") from None
-
-
-def _check_columns(path: str | Path, names: list[str]) -> None:
-    for column in SCHEDULE_COLUMNS:
-        if column not in names:
-            raise ScheduleError(f"{path}: column {column!r}: missing (not an abcsim schedule)")
+    return open_table(path, SCHEDULE_COLUMNS, "an abcsim schedule", ScheduleError)
 
 
 def read_meta(path: str | Path) -> ScheduleMeta:
     """The metadata of a schedule file."""
     file = _open(path)
-    _check_columns(path, file.schema_arrow.names)
     return ScheduleMeta.from_metadata(file.schema_arrow.metadata or {}, str(path))
 
 
 def read_schedule(path: str | Path) -> pd.DataFrame:
     """A whole schedule as a DataFrame (categories as ``category`` dtype)."""
     file = _open(path)
-    _check_columns(path, file.schema_arrow.names)
     frame: pd.DataFrame = file.read(columns=list(SCHEDULE_COLUMNS)).to_pandas()
     return frame
 
@@ -123,5 +104,4 @@ def iter_batches(
 ) -> Iterator[pa.RecordBatch]:
     """A schedule in record batches, for memory bounded by ``batch_rows``."""
     file = _open(path)
-    _check_columns(path, file.schema_arrow.names)
     yield from file.iter_batches(batch_size=batch_rows, columns=list(columns))
