@@ -333,3 +333,175 @@ class ProgressLine:
     def close(self) -> None:
         if self._tty and self._count:
             click.echo(err=True)
+
+
+@main.command()
+@click.argument("schedule", type=click.Path(dir_okay=False))
+@click.option(
+    "--scenario", help="Endpoints, SLOs and [system] from this scenario, not the schedule's."
+)
+@click.option(
+    "--system", "system_file", type=click.Path(dir_okay=False), help="[system] from this TOML file."
+)
+@click.option("--window", "-w", help="Slice: 'Tue 13:00..Tue 14:00', seconds '3600..7200' or ISO.")
+@click.option("--replicas", type=int, help="Replicas [scenario's [system]].")
+@click.option("--workers", type=int, help="Workers per replica [scenario's].")
+@click.option("--queue-limit", type=int, help="Most requests waiting per replica [scenario's].")
+@click.option(
+    "--balancer",
+    type=click.Choice(["round_robin", "shortest_queue"]),
+    help="Load balancer across replicas [scenario's; round_robin].",
+)
+@click.option("--timeout", type=float, help="Seconds a client waits [scenario's; 10].")
+@click.option(
+    "--scale", type=float, default=1.0, show_default=True, help="0.5 halves, 2 doubles the traffic."
+)
+@click.option("--seed", type=int, help="Seed of the service times [scenario's].")
+@click.option(
+    "--out", "-o", type=click.Path(dir_okay=False), help="Results file [SCHEDULE.plan.parquet]."
+)
+@click.option(
+    "--find-capacity", is_flag=True, help="Smallest size meeting every SLO in the busiest hour."
+)
+@click.option("--sweep", "sweep_spec", help="Vary workers, replicas or scale: 'workers=8:64:8'.")
+@click.option(
+    "--plot", type=click.Path(dir_okay=False), help="Sweep plot (PNG) [SCHEDULE.sweep.png]."
+)
+@click.pass_context
+def plan(
+    ctx: click.Context,
+    schedule: str,
+    scenario: str | None,
+    system_file: str | None,
+    window: str | None,
+    replicas: int | None,
+    workers: int | None,
+    queue_limit: int | None,
+    balancer: str | None,
+    timeout: float | None,
+    scale: float,
+    seed: int | None,
+    out: str | None,
+    find_capacity: bool,
+    sweep_spec: str | None,
+    plot: str | None,
+) -> None:
+    """Predict SCHEDULE on a queueing model of the system: no live system needed.
+
+    Writes a results file like a replay's (source = plan) and prints the same
+    summary and SLO verdict, plus utilisation, queue length and CPU per replica
+    for the run and its busiest hour. Exit 0 when every SLO holds, 1 when one is
+    breached, 2 on bad input. --find-capacity and --sweep model the busiest
+    hour instead (no results file).
+
+    \b
+    Examples:
+      abcsim plan week.parquet -w 'Tue 00:00..Wed 00:00' --replicas 2 --workers 24
+      abcsim plan week.parquet --system staging.toml --scale 1.5
+      abcsim plan week.parquet --find-capacity              # workers per replica
+      abcsim plan week.parquet --find-capacity --workers 16 # replicas of 16 workers
+      abcsim plan week.parquet --sweep workers=16:48:4 --plot sweep.png
+      abcsim plan week.parquet --sweep scale=0.5:3:0.25
+    """
+    from abcsim.errors import PlanError
+    from abcsim.plan import parse_sweep, plan_capacity, plan_sweep, prepare_plan, run_plan
+    from abcsim.results import terminal_name_width
+
+    if find_capacity and replicas is not None and workers is not None:
+        raise PlanError("--find-capacity: give --replicas or --workers, not both (one is searched)")
+    spec = parse_sweep(sweep_spec) if sweep_spec else None
+    prepared = prepare_plan(
+        schedule,
+        scenario=scenario,
+        system_file=system_file,
+        window=window,
+        replicas=replicas,
+        workers=workers,
+        queue_limit=queue_limit,
+        balancer=balancer,
+        timeout_s=timeout,
+        scale=scale,
+        seed=seed,
+    )
+    if find_capacity or spec:
+        if find_capacity:
+            searched = "replicas" if workers is not None else "workers"
+            _, lines = plan_capacity(prepared, dimension=searched)
+            for line in lines:
+                click.echo(line)
+        if spec:
+            target = plot or str(Path(schedule).with_suffix("")) + ".sweep.png"
+            _, lines = plan_sweep(prepared, spec, target)
+            for line in lines:
+                click.echo(line)
+        return
+    results = out or str(Path(schedule).with_suffix("")) + ".plan.parquet"
+    report = run_plan(prepared, results, name_width=terminal_name_width())
+    for line in report.lines:
+        click.echo(line)
+    for line in report.breaches:
+        click.echo(line)
+    rate = report.events / max(report.elapsed_s, 1e-9)
+    click.echo(
+        f"planned {report.events:,} requests in {report.elapsed_s:.1f} s ({rate:,.0f}/s): "
+        f"results in {results}",
+        err=True,
+    )
+    ctx.exit(report.exit_status)
+
+
+@main.command()
+@click.argument("results", type=click.Path(dir_okay=False))
+@click.option(
+    "--schedule",
+    type=click.Path(dir_okay=False),
+    help="The replayed schedule: its sizes give the per-item cost.",
+)
+@click.option(
+    "--out", "-o", type=click.Path(dir_okay=False), help="[system] TOML [RESULTS.system.toml]."
+)
+@click.option(
+    "--min-samples",
+    type=click.IntRange(min=2),
+    default=30,
+    show_default=True,
+    help="Fewer answered requests of a type and it keeps the scenario's time.",
+)
+@click.option(
+    "--overhead-ms",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Time outside the workers (a no-op request's), taken off each time.",
+)
+def calibrate(
+    results: str, schedule: str | None, out: str | None, min_samples: int, overhead_ms: float
+) -> None:
+    """Fit service times from a low-load replay's RESULTS; write the [system] plan reads.
+
+    Per request type, a lognormal and a gamma are fitted to the answered
+    requests' service times by maximum likelihood; the lower AIC is kept.
+    --overhead-ms is taken off each time first (it holds no worker) and written
+    as the system's overhead_ms, which plan adds to every latency.
+
+    \b
+    Examples:
+      abcsim replay week.parquet -t http://127.0.0.1:8080 -w 'Sun 23:00..Mon 00:00'
+      abcsim calibrate week.results.parquet --schedule week.parquet --overhead-ms 1.5 \
+          --out staging.toml
+      abcsim plan week.parquet --system staging.toml --find-capacity
+    """
+    from abcsim.plan import calibrate_file, system_toml
+    from abcsim.plan.calibrate import calibration_lines
+
+    calibration = calibrate_file(
+        results, schedule=schedule, min_samples=min_samples, overhead_ms=overhead_ms
+    )
+    target = Path(out or str(Path(results).with_suffix("")) + ".system.toml")
+    for line in calibration_lines(calibration):
+        click.echo(line)
+    try:
+        target.write_text(system_toml(calibration), encoding="utf-8")
+    except OSError as exc:
+        raise AbcsimError(f"{target}: cannot write ({exc})") from None
+    click.echo(f"wrote {target}", err=True)

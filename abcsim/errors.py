@@ -37,3 +37,7 @@ class ResultsError(AbcsimError):
 
 class ReplayError(AbcsimError):
     """A replay cannot start: a refused target, a bad window, a rate over the ceiling."""
+
+
+class PlanError(AbcsimError):
+    """A plan cannot run: a bad size, sweep or window, or a calibration without enough data."""

@@ -19,9 +19,10 @@ from abcsim.errors import ScenarioError
 from abcsim.scenario.fields import Fields, parse_clock
 from abcsim.scenario.spec import (
     AGENT_KINDS,
-    DEFAULT_SERVICE,
+    BALANCERS,
     DEFAULT_SYSTEM,
     REQUEST_TYPES,
+    SERVICE_DISTRIBUTIONS,
     WEEKDAYS,
     WORKFLOW_STAGES,
     AgentType,
@@ -439,27 +440,56 @@ def _slo(f: Fields) -> Slo:
 # -- the system serving the API -------------------------------------------------
 
 
-def _system(f: Fields) -> SystemSpec:
-    """``[system]``: optional; what it leaves out comes from :data:`DEFAULT_SYSTEM`."""
+def load_system(path: str | Path, base: SystemSpec = DEFAULT_SYSTEM) -> SystemSpec:
+    """The ``[system]`` section of a TOML file — a whole scenario or just that section.
+
+    ``abcsim calibrate`` writes such a file; ``abcsim plan --system FILE`` reads
+    it. Fields the section leaves out come from ``base`` (the scenario's system).
+    """
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(source, "", "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(source, "", f"cannot read: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(source, "", f"TOML syntax error: {exc}") from None
+    root = Fields(data, "", source)
+    if not root.has("system"):
+        raise root.error("system", "is required (the file has no [system] section)")
+    return _system(root.table("system"), base)
+
+
+def _system(f: Fields, base: SystemSpec = DEFAULT_SYSTEM) -> SystemSpec:
+    """``[system]``: optional; what it leaves out comes from ``base``."""
     table = f.table("service", required=False)
     for key in list(table.keys()):
         _check_request(table, key, key)
         if key == "multi_agent_workflow":
             stages = ", ".join(WORKFLOW_STAGES)
             raise table.error(key, f"is served as its stages ({stages}); set theirs instead")
-    defaults = dict(DEFAULT_SERVICE)
+    defaults = dict(base.service)
     service = tuple(
         (request, _service_time(table.table(request)) if table.has(request) else defaults[request])
         for request in REQUEST_TYPES
         if request != "multi_agent_workflow"
     )
     table.done()
+    balancer = f.text("balancer", base.balancer)
+    if balancer not in BALANCERS:
+        raise f.error("balancer", f"must be one of {', '.join(BALANCERS)}, got {balancer!r}")
     system = SystemSpec(
         service=service,
-        workers=f.whole("workers", DEFAULT_SYSTEM.workers, min=1),
-        queue_limit=f.whole("queue_limit", DEFAULT_SYSTEM.queue_limit, min=0),
-        replicas=f.whole("replicas", DEFAULT_SYSTEM.replicas, min=1),
-        memory_limit_mb=f.number("memory_limit_mb", DEFAULT_SYSTEM.memory_limit_mb, above=0.0),
+        workers=f.whole("workers", base.workers, min=1),
+        queue_limit=f.whole("queue_limit", base.queue_limit, min=0),
+        replicas=f.whole("replicas", base.replicas, min=1),
+        memory_limit_mb=f.number("memory_limit_mb", base.memory_limit_mb, above=0.0),
+        balancer=balancer,
+        timeout_s=f.number("timeout_s", base.timeout_s, above=0.0),
+        overhead_ms=f.number("overhead_ms", base.overhead_ms, min=0.0),
     )
     f.done()
     return system
@@ -471,9 +501,21 @@ def _service_time(f: Fields) -> ServiceTime:
     if p95 < median:
         # P95 below the median is no distribution; equal means a fixed time.
         raise f.error("p95_ms", f"must be >= median_ms ({median:g}), got {p95:g}")
+    distribution = f.text("distribution", "lognormal")
+    if distribution not in SERVICE_DISTRIBUTIONS:
+        known = ", ".join(SERVICE_DISTRIBUTIONS)
+        raise f.error("distribution", f"must be one of {known}, got {distribution!r}")
     service = ServiceTime(
-        median_ms=median, p95_ms=p95, per_item_ms=f.number("per_item_ms", 0.0, min=0.0)
+        median_ms=median,
+        p95_ms=p95,
+        per_item_ms=f.number("per_item_ms", 0.0, min=0.0),
+        distribution=distribution,
     )
+    if distribution == "gamma" and not service.fixed:
+        try:
+            service.gamma  # noqa: B018 - solved now so a bad pair fails at load, not mid-run
+        except ValueError as exc:
+            raise f.error("p95_ms", f"no gamma has this median and P95: {exc}") from None
     f.done()
     return service
 

@@ -18,6 +18,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
+from abcsim.scenario.gamma import gamma_parameters
+
 REQUEST_TYPES: tuple[str, ...] = (
     "data_collection",
     "strategy_analysis",
@@ -225,19 +227,31 @@ class Slo:
     error_rate: float | None
 
 
+SERVICE_DISTRIBUTIONS: tuple[str, ...] = ("lognormal", "gamma")
+"""The shapes a service time can have; both are given by their median and P95."""
+
+
 @dataclass(frozen=True)
 class ServiceTime:
-    """How long one request of a type holds a worker: lognormal, by its median and P95.
+    """How long one request of a type holds a worker: by its median and P95.
 
     A ``risk_analysis`` of one position takes 200 ms at the median and 600 ms at
     P95; each item beyond the first adds ``per_item_ms`` (a batch job's
     1,000-position risk run takes about 300 ms more). ``p95_ms == median_ms``
-    makes the time fixed.
+    makes the time fixed. The shape in between is a lognormal unless
+    ``distribution`` is ``"gamma"`` (what a calibration may find fits better:
+    the same median and P95, a lighter far tail).
     """
 
     median_ms: float
     p95_ms: float
     per_item_ms: float = 0.0
+    distribution: str = "lognormal"
+
+    @property
+    def fixed(self) -> bool:
+        """True when every request takes exactly the median."""
+        return self.p95_ms == self.median_ms
 
     @property
     def sigma(self) -> float:
@@ -245,9 +259,29 @@ class ServiceTime:
         return math.log(self.p95_ms / self.median_ms) / Z_95
 
     @property
+    def gamma(self) -> tuple[float, float]:
+        """The gamma's (shape, scale in ms) with this median and P95 (not for a fixed time)."""
+        return gamma_parameters(self.median_ms, self.p95_ms)
+
+    @property
     def mean_ms(self) -> float:
-        """Mean service time of a one-item request (the lognormal's mean)."""
+        """Mean service time of a one-item request."""
+        if self.fixed:
+            return self.median_ms
+        if self.distribution == "gamma":
+            shape, scale = self.gamma
+            return shape * scale
         return self.median_ms * math.exp(self.sigma**2 / 2.0)
+
+    @property
+    def second_moment_ms2(self) -> float:
+        """E[S²] of a one-item request, in ms² (what Pollaczek–Khinchine needs)."""
+        if self.fixed:
+            return self.median_ms**2
+        if self.distribution == "gamma":
+            shape, scale = self.gamma
+            return shape * (shape + 1.0) * scale**2
+        return self.median_ms**2 * math.exp(2.0 * self.sigma**2)
 
 
 DEFAULT_SERVICE: tuple[tuple[str, ServiceTime], ...] = (
@@ -260,14 +294,29 @@ DEFAULT_SERVICE: tuple[tuple[str, ServiceTime], ...] = (
 """Service times when a scenario's ``[system.service]`` leaves a request type out."""
 
 
+BALANCERS: tuple[str, ...] = ("round_robin", "shortest_queue")
+"""How a load balancer spreads requests over replicas (the planner's; the target is one replica).
+
+``round_robin`` sends request i to replica i mod N; ``shortest_queue`` sends
+it to the replica with the fewest requests in it (waiting or being served),
+the lowest-numbered among equals.
+"""
+
+
 @dataclass(frozen=True)
 class SystemSpec:
     """The ABC API as a queueing system: what the reference target serves and the planner models.
 
-    Each replica has ``workers`` workers behind one FIFO queue that holds at most
-    ``queue_limit`` waiting requests (more are refused with 503). Every request
-    type except ``multi_agent_workflow`` has a :class:`ServiceTime`; a workflow
-    holds a worker for each of :data:`WORKFLOW_STAGES` in turn.
+    ``replicas`` copies behind a load balancer (``balancer``, one of
+    :data:`BALANCERS`); each has ``workers`` workers behind one FIFO queue that
+    holds at most ``queue_limit`` waiting requests (more are refused with 503).
+    Every request type except ``multi_agent_workflow`` has a
+    :class:`ServiceTime`; a workflow holds a worker for each of
+    :data:`WORKFLOW_STAGES` in turn. A client gives up on a request after
+    ``timeout_s`` (the server, not told, finishes it all the same).
+    ``overhead_ms`` is what every request spends outside the workers — the
+    network round trip, HTTP parsing — added to its latency, holding no
+    worker (the planner's; the target's is whatever its host's is).
     """
 
     service: tuple[tuple[str, ServiceTime], ...] = DEFAULT_SERVICE
@@ -275,6 +324,9 @@ class SystemSpec:
     queue_limit: int = 256
     replicas: int = 1
     memory_limit_mb: float = 2048.0
+    balancer: str = "round_robin"
+    timeout_s: float = 10.0
+    overhead_ms: float = 0.0
 
     def service_time(self, request: str) -> ServiceTime:
         """The service time of a request type (not ``multi_agent_workflow``: see its stages)."""

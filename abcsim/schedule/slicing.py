@@ -118,8 +118,6 @@ def _moment(text: str, start: dt.datetime, after: float, whole: str) -> float:
         day, hour, minute = weekly.groups()
         if int(hour) > 23 or int(minute) > 59:
             raise ScheduleError(f"--window: {text!r} in {whole!r} is not a time of day")
-        if int(hour) > 23 or int(minute) > 59:
-            raise ScheduleError(f"--window: {text!r} in {whole!r} is not a time of day")
         at = start + dt.timedelta(seconds=after)
         target = at.replace(hour=int(hour), minute=int(minute), second=0, microsecond=0)
         target += dt.timedelta(days=(WEEKDAYS.index(day) - at.weekday()) % 7)

@@ -1,28 +1,30 @@
-"""The service-time model: how long each request holds a worker.
+"""The target's service times: the worker spells of each request as it arrives.
 
-A ``risk_analysis`` of one position takes a lognormal time with the scenario's
-median (200 ms) and P95 (600 ms); a batch job's 1,000-position request adds
-``per_item_ms`` for each position beyond the first. A ``multi_agent_workflow``
-is four stages — data, strategy, risk, execution — each drawn from its own
-type's distribution and each served by a worker in turn.
+The distribution itself — lognormal or gamma by median and P95, plus
+``per_item_ms`` per item beyond the first, a workflow as its four stages —
+lives in :mod:`abcsim.scenario.service`, shared with the capacity planner, so
+the target is a system whose parameters the planner knows exactly. Here the
+target draws one request at a time: a ``risk_analysis`` for 10 positions
+arriving now gets one spell on a worker; a ``multi_agent_workflow`` gets four
+(data, strategy, risk, execution), each from its own type's stream.
 
 Pure and seedable: each request type draws from its own
 :class:`numpy.random.Generator`, spawned from one seed, so the same seed gives
 each type the same sequence of service times whatever the other types' traffic
 (which request of a type gets which time depends only on the order they
-arrive). The capacity planner reads
-the same :class:`~abcsim.scenario.spec.SystemSpec`, so the target is an M/G/c
-system whose parameters the planner knows exactly.
+arrive).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from abcsim.scenario.spec import WORKFLOW_STAGES, ServiceTime, SystemSpec
+from abcsim.scenario.service import draw_ms, service_streams, stage_requests
+from abcsim.scenario.spec import SystemSpec
+
+__all__ = ["ServiceModel", "Stage", "draw_ms", "stage_requests"]
 
 
 @dataclass(frozen=True)
@@ -33,37 +35,12 @@ class Stage:
     seconds: float
 
 
-def stage_requests(request: str) -> tuple[str, ...]:
-    """The request types a request is served as: itself, or a workflow's four stages."""
-    return WORKFLOW_STAGES if request == "multi_agent_workflow" else (request,)
-
-
-def draw_ms(service: ServiceTime, size: int, rng: np.random.Generator) -> float:
-    """One service time in ms for a request of ``size`` items (size 1 is the plain lognormal)."""
-    # Always draw, even when sigma is 0 (a fixed time): the stream then stays aligned
-    # whatever the distribution, so changing one type's spread never reshuffles another's.
-    base = float(rng.lognormal(math.log(service.median_ms), service.sigma))
-    if service.sigma == 0.0:
-        base = service.median_ms  # exp(log(x)) is not always exactly x
-    return base + service.per_item_ms * max(size - 1, 0)
-
-
 class ServiceModel:
     """Draws the stages of each request from a scenario's ``[system]`` service times."""
 
     def __init__(self, system: SystemSpec, seed: int | np.random.SeedSequence) -> None:
-        sequence = (
-            seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-        )
         self._service = dict(system.service)
-        # One stream per request type: a burst of batch risk runs leaves the times the
-        # data requests draw unchanged.
-        self._rngs = {
-            request: np.random.default_rng(child)
-            for request, child in zip(
-                self._service, sequence.spawn(len(self._service)), strict=True
-            )
-        }
+        self._rngs = service_streams(system, seed)
 
     def stages(self, request: str, size: int) -> tuple[Stage, ...]:
         """The worker spells of one request, in the order they are served."""
