@@ -24,6 +24,10 @@ from abcsim.errors import AbcsimError, ResultsError
 from abcsim.parquet_stream import ParquetStream, open_table
 from abcsim.results.columns import RESULTS_COLUMNS, RESULTS_SCHEMA, ResultsMeta
 
+RESULTS_ROW_GROUP_ROWS = 1 << 16
+"""Results reach the disk every 65,536 rows (a minute at 1,000 requests/s): memory
+stays flat over a long replay, and a killed process loses at most that much."""
+
 
 class ResultsWriter(ParquetStream):
     """Streams :func:`~abcsim.results.columns.results_batch` batches into one Parquet file.
@@ -38,7 +42,13 @@ class ResultsWriter(ParquetStream):
 
     def __init__(self, path: str | Path, meta: ResultsMeta) -> None:
         try:
-            super().__init__(path, RESULTS_SCHEMA, meta.to_metadata(), keep_partial=True)
+            super().__init__(
+                path,
+                RESULTS_SCHEMA,
+                meta.to_metadata(),
+                keep_partial=True,
+                row_group_rows=RESULTS_ROW_GROUP_ROWS,
+            )
         except AbcsimError as exc:
             raise ResultsError(str(exc)) from None
 
