@@ -57,15 +57,14 @@ import numpy.typing as npt
 import pyarrow as pa
 import simpy
 
-from abcsim.agents import AgentContext, RequestMix
+from abcsim.agents import AgentContext
 from abcsim.agents.base import desk_sessions
 from abcsim.agents.batch import PACING_SHAPE, job_starts
 from abcsim.market.calendar import DAY, WEEK, FloatArray, TradingCalendar
-from abcsim.market.intensity import Intensity
 from abcsim.scenario import REQUEST_TYPES, RunSettings, Scenario, load_scenario, resolve_run
 from abcsim.scenario.spec import BatchBehaviour, HftBehaviour, TradingBehaviour
 from abcsim.simulate import simulate, write_schedule
-from abcsim.simulate.engine import apportion
+from abcsim.simulate.engine import agent_contexts
 
 SLICE_START = "2026-01-13T13:00:00Z"
 SLICE_HOURS = 1.0
@@ -338,24 +337,8 @@ def naive_simulate(scenario: Scenario, run: RunSettings, lean: bool = False) -> 
     env = simpy.Environment()
     out = NaiveSchedule()
     epoch = calendar.start.timestamp()
-    seeds = np.random.SeedSequence(run.seed).spawn(scenario.n_agents)
-    agent_id = 0
-    for spec in scenario.agents:
-        intensity = Intensity(calendar, spec.profile)
-        mix = RequestMix.of(spec, scenario.market)
-        for region in apportion(spec.regions, spec.count):
-            ctx = AgentContext(
-                agent_id=agent_id,
-                spec=spec,
-                region=region,
-                rng=np.random.default_rng(seeds[agent_id]),
-                calendar=calendar,
-                intensity=intensity,
-                mix=mix,
-                sink=_no_sink,
-            )
-            env.process(NAIVE[spec.kind](env, NaiveAgent(env, ctx, out, epoch, lean)))
-            agent_id += 1
+    for ctx in agent_contexts(scenario, run, calendar, _no_sink):
+        env.process(NAIVE[ctx.spec.kind](env, NaiveAgent(env, ctx, out, epoch, lean)))
     env.run(until=run.duration_s)
     return out
 

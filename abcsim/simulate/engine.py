@@ -29,6 +29,7 @@ import numpy.typing as npt
 import simpy
 
 from abcsim.agents import PROCESSES, AgentContext, RequestMix
+from abcsim.agents.base import Sink
 from abcsim.market.calendar import FloatArray, TradingCalendar
 from abcsim.market.intensity import Intensity
 from abcsim.scenario.overrides import RunSettings
@@ -143,6 +144,29 @@ def apportion(weights: tuple[tuple[str, float], ...], count: int) -> list[str | 
     return [name for name, _ in weights for _ in range(seats[name])]
 
 
+def agent_contexts(
+    scenario: Scenario, run: RunSettings, calendar: TradingCalendar, sink: Sink
+) -> Iterator[AgentContext]:
+    """Every agent of the scenario, in id order, with its region and its own generator."""
+    seeds = np.random.SeedSequence(run.seed).spawn(scenario.n_agents)
+    agent_id = 0
+    for spec in scenario.agents:
+        intensity = Intensity(calendar, spec.profile)
+        mix = RequestMix.of(spec, scenario.market)
+        for region in apportion(spec.regions, spec.count):
+            yield AgentContext(
+                agent_id=agent_id,
+                spec=spec,
+                region=region,
+                rng=np.random.default_rng(seeds[agent_id]),
+                calendar=calendar,
+                intensity=intensity,
+                mix=mix,
+                sink=sink,
+            )
+            agent_id += 1
+
+
 def simulate(
     scenario: Scenario, run: RunSettings, chunk_s: float = CHUNK_S
 ) -> Iterator[ScheduleChunk]:
@@ -155,24 +179,8 @@ def simulate(
     type_of = np.repeat(np.arange(len(agent_types), dtype=np.int8), counts)
     buffer = ScheduleBuffer(type_of, agent_types)
     env = simpy.Environment()
-    seeds = np.random.SeedSequence(run.seed).spawn(scenario.n_agents)
-    agent_id = 0
-    for spec in scenario.agents:
-        intensity = Intensity(calendar, spec.profile)
-        mix = RequestMix.of(spec, scenario.market)
-        for region in apportion(spec.regions, spec.count):
-            ctx = AgentContext(
-                agent_id=agent_id,
-                spec=spec,
-                region=region,
-                rng=np.random.default_rng(seeds[agent_id]),
-                calendar=calendar,
-                intensity=intensity,
-                mix=mix,
-                sink=buffer.sink,
-            )
-            env.process(PROCESSES[spec.kind](env, ctx))
-            agent_id += 1
+    for ctx in agent_contexts(scenario, run, calendar, buffer.sink):
+        env.process(PROCESSES[ctx.spec.kind](env, ctx))
     end = 0.0
     while end < run.duration_s:
         end = min(end + chunk_s, run.duration_s)
