@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/plan.py
 	$(BIN)/python bench/calibration.py
+	$(BIN)/python bench/replay.py
 
 clean:
 	rm -rf $(VENV) week.parquet
