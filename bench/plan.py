@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from abcsim.plan import FcfsModel, ReferenceModel, ServiceDraws, prepare_plan, run_plan
-from abcsim.plan.engine import decide
+from abcsim.plan.engine import concat_workloads, decide
 from abcsim.plan.fcfs import Served
 from abcsim.plan.workload import Workload
 from abcsim.scenario import load_scenario, resolve_run
@@ -130,18 +130,6 @@ def run_engine(blocks: list[EventBlock], system: SystemSpec) -> int:
     return sum(len(d.work) for d in decide(blocks, system, SEED))
 
 
-def concat(works: list[Workload]) -> Workload:
-    return Workload(
-        event_id=np.concatenate([w.event_id for w in works]),
-        t=np.concatenate([w.t for w in works]),
-        agent_type=np.concatenate([w.agent_type for w in works]),
-        request=np.concatenate([w.request for w in works]),
-        first=np.concatenate([w.first for w in works]),
-        workflow=np.concatenate([w.workflow for w in works]),
-        later=np.concatenate([w.later for w in works]),
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--hours", type=float, help="Simulate only this many hours of Thursday.")
@@ -211,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         minutes = min(args.reference_minutes * 60.0, hour.length)
         part = Window(hour.start, hour.start + minutes)
         hour_works = draw(load_blocks(path, part), system)
-        whole = concat(hour_works)
+        whole = concat_workloads(hour_works)
         n_hour = len(whole)
         fast_served: list[Served] = []
         fast = best_of(

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from abcsim.plan.calibrate import Calibration, calibrate, calibrate_file, system_toml
 from abcsim.plan.capacity import Capacity, find_capacity, plan_capacity
-from abcsim.plan.engine import Decided, decide, scaled_in_order
+from abcsim.plan.engine import Decided, decide
 from abcsim.plan.fcfs import FcfsModel, Served
 from abcsim.plan.reference import ReferenceModel
 from abcsim.plan.session import PlanReport, PreparedPlan, prepare_plan, run_plan
@@ -62,7 +62,6 @@ __all__ = [
     "prepare_plan",
     "run_plan",
     "run_trial",
-    "scaled_in_order",
     "system_toml",
     "workload_from_arrays",
 ]

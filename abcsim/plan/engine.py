@@ -21,7 +21,7 @@ from abcsim.plan.predict import PlanRows, plan_rows
 from abcsim.plan.reference import ReferenceModel
 from abcsim.plan.workload import ServiceDraws, Workload
 from abcsim.scenario.spec import SystemSpec
-from abcsim.schedule.slicing import EventBlock, scale_block
+from abcsim.schedule.slicing import EventBlock
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def decide(
         works = [draws.workload(block) for block in blocks]
         if not works:
             return
-        whole = _concat(works)
+        whole = concat_workloads(works)
         served = ReferenceModel(
             replicas=system.replicas,
             workers=system.workers,
@@ -65,7 +65,8 @@ def decide(
         yield Decided(work, served, plan_rows(work, served, *limits))
 
 
-def _concat(works: list[Workload]) -> Workload:
+def concat_workloads(works: list[Workload]) -> Workload:
+    """Several workloads as one, in the order given."""
     return Workload(
         event_id=np.concatenate([w.event_id for w in works]),
         t=np.concatenate([w.t for w in works]),
@@ -74,39 +75,4 @@ def _concat(works: list[Workload]) -> Workload:
         first=np.concatenate([w.first for w in works]),
         workflow=np.concatenate([w.workflow for w in works]),
         later=np.concatenate([w.later for w in works]),
-    )
-
-
-def scaled_in_order(blocks: Iterable[EventBlock], scale: float) -> Iterator[EventBlock]:
-    """``blocks`` thinned or multiplied by ``scale`` (:func:`scale_block`), still in time order.
-
-    A copy lands up to ``COPY_SPREAD_S`` (1 s) after its original, so the copies
-    made from the end of one block can be later than the start of the next:
-    each block keeps back its events from the last original's time on and
-    merges them into the next, whose originals all come at or after it.
-    """
-    carry: EventBlock | None = None
-    for block in blocks:
-        if not len(block):
-            continue
-        boundary = float(block.t[-1])
-        scaled = scale_block(block, scale)
-        if carry is not None and len(carry):
-            scaled = _concat_blocks([carry, scaled])
-            scaled = scaled.take(np.argsort(scaled.t, kind="stable"))
-        keep = scaled.t < boundary
-        carry = scaled.take(~keep)
-        yield scaled.take(keep)
-    if carry is not None and len(carry):
-        yield carry
-
-
-def _concat_blocks(blocks: list[EventBlock]) -> EventBlock:
-    return EventBlock(
-        np.concatenate([b.event_id for b in blocks]),
-        np.concatenate([b.t for b in blocks]),
-        np.concatenate([b.agent_id for b in blocks]),
-        np.concatenate([b.agent_type for b in blocks]),
-        np.concatenate([b.request for b in blocks]),
-        np.concatenate([b.size for b in blocks]),
     )

@@ -19,14 +19,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from abcsim.plan.engine import decide, scaled_in_order
+from abcsim.plan.engine import decide
 from abcsim.plan.figures import HOUR_S
 from abcsim.plan.predict import HTTP_ERROR, OK, plan_frame
 from abcsim.plan.session import PreparedPlan, span_label
 from abcsim.results.slo import Breach, check_slos
 from abcsim.results.stats import exact_percentiles, to_ms
 from abcsim.scenario.spec import Slo, SystemSpec
-from abcsim.schedule.slicing import EventBlock, Window, iter_slice
+from abcsim.schedule.slicing import EventBlock, Window, iter_slice, scaled_in_order
 
 WARMUP_S = 900.0
 """Modelled before the busiest hour, unjudged: its queue carries into the hour."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,11 +193,21 @@ def iter_slice(
     window = window or Window(0.0, meta.duration_s)
     file = pq.ParquetFile(path)
     groups = _row_groups_overlapping(file, window)
+    blocks = _blocks_in(file, meta.agent_types, path, window, shard, batch_rows, groups)
+    yield from scaled_in_order(blocks, scale)
+
+
+def _blocks_in(
+    file: pq.ParquetFile,
+    agent_types: tuple[str, ...],
+    path: str | Path,
+    window: Window,
+    shard: tuple[int, int],
+    batch_rows: int,
+    groups: list[int],
+) -> Iterator[EventBlock]:
     index, count = shard
     columns = ["event_id", "t", "agent_id", "agent_type", "request", "size"]
-    # copies made by scale > 1 land up to COPY_SPREAD_S after their original, maybe
-    # after the next batch's first events: they wait here until their turn
-    carry: EventBlock | None = None
     for batch in file.iter_batches(batch_size=batch_rows, row_groups=groups, columns=columns):
         t = batch.column("t").to_numpy()
         inside = (t >= window.start) & (t < window.end)
@@ -205,19 +215,33 @@ def iter_slice(
             inside &= batch.column("agent_id").to_numpy() % count == index
         if not inside.any():
             if t.size and t[0] >= window.end:
-                break
+                return
             continue
-        block = EventBlock(
+        yield EventBlock(
             batch.column("event_id").to_numpy(),
             t,
             batch.column("agent_id").to_numpy(),
-            category_codes(batch.column("agent_type"), meta.agent_types, path),
+            category_codes(batch.column("agent_type"), agent_types, path),
             category_codes(batch.column("request"), REQUEST_TYPES, path),
             batch.column("size").to_numpy(),
         ).take(inside)
-        horizon = float(block.t[-1])  # nothing later in the file comes before this
+
+
+def scaled_in_order(blocks: Iterable[EventBlock], scale: float) -> Iterator[EventBlock]:
+    """``blocks`` (in time order) thinned or multiplied by ``scale``, still in time order.
+
+    A copy lands up to :data:`COPY_SPREAD_S` after its original, so copies made
+    from the end of one block can be later than the start of the next: each
+    block keeps back its events after its last original's time and merges them
+    into the next, whose originals all come at or after that time.
+    """
+    carry: EventBlock | None = None
+    for block in blocks:
+        if not len(block):
+            continue
+        horizon = float(block.t[-1])
         scaled = scale_block(block, scale)
-        if carry is not None:
+        if carry is not None and len(carry):
             scaled = _merge(carry, scaled)
         ready = scaled.t <= horizon
         carry = scaled.take(~ready)
