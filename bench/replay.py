@@ -71,7 +71,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from abcsim.scenario import REQUEST_TYPES, load_scenario
-from abcsim.schedule import ScheduleChunk, ScheduleMeta, ScheduleWriter
+from abcsim.schedule.synthetic import uniform_schedule
 
 PYTHON = sys.executable
 SERVICE_MS = 0.001  # [system.service] times must be > 0; this is as near 0 as asyncio gets
@@ -224,29 +224,14 @@ class Sampler:
 # ----------------------------------------------------------------------------- abcsim replay
 def write_schedule(path: Path, scenario_text: str, rate: float, seconds: float) -> Path:
     """``rate`` evenly spaced data-collection requests/s for ``seconds``, 4 agents."""
-    n = int(rate * seconds)
-    smoke = load_scenario("smoke")
-    chunk = ScheduleChunk(
-        event_id=np.arange(n, dtype=np.int64),
-        t=np.arange(n) / rate,
-        agent_id=(np.arange(n) % 4).astype(np.int32),
-        agent_type=np.zeros(n, np.int8),
-        request=np.full(n, REQUEST_TYPES.index(REQUEST), np.int8),
-        size=np.ones(n, np.int32),
-        agent_types=("trading",),
-        end=seconds,
-    )
-    meta = ScheduleMeta(
-        scenario_name="bench",
+    return uniform_schedule(
+        path,
+        load_scenario("smoke"),
+        rate=rate,
+        seconds=seconds,
+        request=REQUEST,
         scenario_text=scenario_text,
-        seed=0,
-        start=smoke.start,
-        duration_s=seconds,
-        agent_types=("trading",),
     )
-    with ScheduleWriter(path, meta) as writer:
-        writer.write_chunk(chunk)
-    return path
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from abcsim.scenario import REQUEST_TYPES, AgentType, Scenario, load_scenario, resolve_run
-from abcsim.schedule import ScheduleChunk, ScheduleMeta, ScheduleWriter
+from abcsim.scenario import AgentType, Scenario, load_scenario, resolve_run
+from abcsim.schedule import synthetic
 from abcsim.simulate import simulate
 
 
@@ -42,30 +42,9 @@ def uniform_schedule(
     path: Path, *, rate: float, seconds: float, request: str = "data_collection", agents: int = 4
 ) -> Path:
     """A schedule of ``rate`` evenly spaced requests/s for ``seconds``, smoke's scenario inside."""
-    smoke = load_scenario("smoke")
-    n = int(rate * seconds)
-    t = np.arange(n) / rate
-    chunk = ScheduleChunk(
-        event_id=np.arange(n, dtype=np.int64),
-        t=t,
-        agent_id=(np.arange(n) % agents).astype(np.int32),
-        agent_type=np.zeros(n, np.int8),
-        request=np.full(n, REQUEST_TYPES.index(request), np.int8),
-        size=np.ones(n, np.int32),
-        agent_types=("trading",),
-        end=seconds,
+    return synthetic.uniform_schedule(
+        path, load_scenario("smoke"), rate=rate, seconds=seconds, request=request, agents=agents
     )
-    meta = ScheduleMeta(
-        scenario_name=smoke.name,
-        scenario_text=smoke.text,
-        seed=0,
-        start=smoke.start,
-        duration_s=seconds,
-        agent_types=("trading",),
-    )
-    with ScheduleWriter(path, meta) as writer:
-        writer.write_chunk(chunk)
-    return path
 
 
 REPO = Path(__file__).resolve().parents[1]

@@ -26,6 +26,18 @@ from tests.conftest import Serve, fixed_scenario
 from tests.helpers import REPO, error_line, run_cli, uniform_schedule
 
 
+def _start_replay(schedule: Path, url: str, *flags: str, cwd: Path) -> subprocess.Popen[str]:
+    """``abcsim replay SCHEDULE -t URL FLAGS -q`` running in the background, to be signalled."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "abcsim", "replay", str(schedule), "-t", url, *flags, "-q"],
+        cwd=cwd,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def test_met_slos_exit_0_and_write_locust_csvs(serve: Serve, tmp_path: Path) -> None:
     schedule = uniform_schedule(tmp_path / "s.parquet", rate=50, seconds=2)
     target = serve(fixed_scenario(5.0, workers=16))
@@ -56,15 +68,7 @@ def test_a_breached_slo_exits_1_and_says_which(serve: Serve, tmp_path: Path) -> 
 def test_ctrl_c_leaves_a_readable_file_and_prints_the_summary(serve: Serve, tmp_path: Path) -> None:
     schedule = uniform_schedule(tmp_path / "s.parquet", rate=50, seconds=30)
     target = serve(fixed_scenario(2.0, workers=16))
-    environ = dict(os.environ, PYTHONPATH=str(REPO))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "abcsim", "replay", str(schedule), "-t", target.url, "-q"],
-        cwd=tmp_path,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = _start_replay(schedule, target.url, cwd=tmp_path)
     time.sleep(3.0)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=30)
@@ -105,16 +109,7 @@ def test_sigterm_while_waiting_for_answers_still_stops(serve: Serve, tmp_path: P
     """Everything is sent in 1 s, then the target stalls for 30 s; SIGTERM at 3 s ends it."""
     schedule = uniform_schedule(tmp_path / "s.parquet", rate=20, seconds=1)
     target = serve(fixed_scenario(2.0, workers=16), faults=("stall=0:30",))
-    environ = dict(os.environ, PYTHONPATH=str(REPO))
-    command = [sys.executable, "-m", "abcsim", "replay", str(schedule), "-t", target.url]
-    process = subprocess.Popen(
-        [*command, "--timeout", "60", "-q"],
-        cwd=tmp_path,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = _start_replay(schedule, target.url, "--timeout", "60", cwd=tmp_path)
     time.sleep(3.0)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=20)
