@@ -64,12 +64,13 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-import aiohttp
+import httptools
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from abcsim import eventloop
 from abcsim.scenario import REQUEST_TYPES, load_scenario
 from abcsim.schedule.synthetic import uniform_schedule
 
@@ -79,7 +80,7 @@ TARGET_WORKERS = 4096
 TARGET_QUEUE = 65536
 REQUEST = "data_collection"
 
-RAMP = (500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000, 10000)
+RAMP = (500, 1000, 2000, 3000, 4000, 5000, 6000, 8000, 10000, 12000, 14000, 16000)
 HOLD_LAG_P99_S = 0.010
 HOLD_ACHIEVED = 0.98
 LAG_RATE = 1000
@@ -536,8 +537,9 @@ def main(argv: list[str] | None = None) -> int:
     text = fast_scenario_text()
     path = dict(load_scenario("smoke").endpoints)[REQUEST].path
     print(
-        f"abcsim replay benchmark: Python {platform.python_version()}, aiohttp "
-        f"{aiohttp.__version__}, Locust {locust_version}, {os.cpu_count()} CPUs"
+        f"abcsim replay benchmark: Python {platform.python_version()}, event loop "
+        f"{eventloop.loop_name()}, httptools {httptools.__version__}, Locust {locust_version}, "
+        f"{os.cpu_count()} CPUs"
     )
     print(
         f"  the target and the load generator share the {os.cpu_count()} CPUs (nothing pinned); "

@@ -1,22 +1,25 @@
-"""One HTTP request of the schedule, sent with aiohttp and classified.
+"""One request of the schedule, formatted, sent and classified.
 
-Every request says it is synthetic (``X-ABC-Synthetic: 1``) and which event
-it is (``X-ABC-Event-Id``), so the ABC system can tell replayed traffic
-from real traffic in its logs. A data-collection request for 20 symbols goes
-out as ``POST /api/v1/agents/data-collection`` with body ``{"size": 20, ...}``;
-a GET carries ``?size=20``. The result is a status and one of the results
-outcomes — ``ok``, ``http_error``, ``timeout``, ``connection_error`` — with a
-short reason.
+Every request says it is synthetic (``X-ABC-Synthetic: 1``), which event it
+is (``X-ABC-Event-Id``) and which agent type sent it (``X-ABC-Agent-Type``),
+so the ABC system can tell replayed traffic from real traffic in its logs. A
+data-collection request for 20 symbols goes out as
+``POST /api/v1/agents/data-collection`` with the JSON body
+``{"size": 20, "event_id": 7}``; a GET carries ``?size=20``. The result is a
+status and one of the results outcomes — ``ok``, ``http_error``,
+``timeout``, ``connection_error`` — with a short reason.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiohttp
-
+from abcsim.replay.http import HttpClient, Origin, RequestHead
 from abcsim.replay.recorder import CONNECTION_ERROR, HTTP_ERROR, OK, TIMEOUT
 from abcsim.scenario.spec import REQUEST_TYPES, Endpoint
+
+_JSON = (("Content-Type", "application/json"), ("X-ABC-Synthetic", "1"))
+_NO_BODY = (("X-ABC-Synthetic", "1"),)
 
 
 @dataclass(frozen=True)
@@ -27,45 +30,53 @@ class Answer:
     error: str
 
 
+@dataclass(frozen=True)
+class _Route:
+    head: RequestHead
+    has_body: bool
+    query_joint: bytes  # "?" or "&" before size=, if the path has a query already
+
+
 class Client:
-    """Sends schedule events to one target over one shared session."""
+    """Sends schedule events to one target; a request type's fixed parts are rendered once."""
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
-        base_url: str,
+        http: HttpClient,
         endpoints: tuple[tuple[str, Endpoint], ...],
         agent_types: tuple[str, ...],
     ) -> None:
         table = dict(endpoints)
-        base = base_url.rstrip("/")
-        self._session = session
-        self._routes = [(table[r].method, base + table[r].path) for r in REQUEST_TYPES]
-        self._agent_types = agent_types
+        self._http = http
+        self._routes = [_route(http.origin, table[r]) for r in REQUEST_TYPES]
+        self._agent_headers = [f"X-ABC-Agent-Type: {a}\r\n".encode() for a in agent_types]
+
+    def render(self, event_id: int, agent_type: int, request: int, size: int) -> bytes:
+        """The request's bytes, exactly as they go on the wire."""
+        route = self._routes[request]
+        headers = b"X-ABC-Event-Id: %d\r\n%s" % (event_id, self._agent_headers[agent_type])
+        if route.has_body:
+            body = b'{"size": %d, "event_id": %d}' % (size, event_id)
+            return route.head.render(b"", headers, body)
+        return route.head.render(b"%ssize=%d" % (route.query_joint, size), headers, None)
 
     async def send(self, event_id: int, agent_type: int, request: int, size: int) -> Answer:
-        method, url = self._routes[request]
-        headers = {
-            "X-ABC-Synthetic": "1",
-            "X-ABC-Event-Id": str(event_id),
-            "X-ABC-Agent-Type": self._agent_types[agent_type],
-        }
-        body = {"size": size, "event_id": event_id} if method != "GET" else None
-        params = {"size": str(size)} if method == "GET" else None
         try:
-            async with self._session.request(
-                method, url, json=body, params=params, headers=headers, allow_redirects=False
-            ) as response:
-                payload = await response.read()
-                if response.status >= 400:
-                    return Answer(
-                        response.status, HTTP_ERROR, len(payload), f"HTTP {response.status}"
-                    )
-                return Answer(response.status, OK, len(payload), "")
+            response = await self._http.request(self.render(event_id, agent_type, request, size))
         except TimeoutError:
             return Answer(0, TIMEOUT, 0, "timeout")
-        except (aiohttp.ClientError, OSError) as exc:
+        except OSError as exc:  # refused, reset, closed early, malformed answer
             return Answer(0, CONNECTION_ERROR, 0, reason(exc))
+        if response.status >= 400:
+            return Answer(response.status, HTTP_ERROR, response.nbytes, f"HTTP {response.status}")
+        return Answer(response.status, OK, response.nbytes, "")
+
+
+def _route(origin: Origin, endpoint: Endpoint) -> _Route:
+    has_body = endpoint.method != "GET"
+    fixed = _JSON if has_body else _NO_BODY
+    head = RequestHead.build(origin, endpoint.method, endpoint.path, fixed)
+    return _Route(head, has_body, b"&" if "?" in endpoint.path else b"?")
 
 
 def reason(exc: BaseException) -> str:

@@ -31,12 +31,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
 import numpy as np
 import pyarrow as pa
 
 from abcsim.parquet_stream import ParquetStream
 from abcsim.replay.client import Client, reason
+from abcsim.replay.http import HttpClient, Origin
 from abcsim.replay.recorder import CONNECTION_ERROR, TIMEOUT, LiveFigures, Recorder
 from abcsim.scenario.spec import Endpoint
 from abcsim.schedule.slicing import EventBlock, Window, iter_slice
@@ -47,7 +47,8 @@ LEAD_S = 0.25
 STOP_GRACE_S = 2.0
 """How long requests in flight may still finish after a stop."""
 
-_SPIN_S = 0.0002  # closer than this to its due time, a request goes now rather than sleep
+_SPIN_S = 0.0002  # closer than this to its due time, yield to the loop rather than set a timer
+_clock = time.monotonic  # what every recorded or compared time is read from
 _YIELD_EVERY = 256  # events sent back to back before a late dispatcher lets the loop breathe
 _BATCH_ROWS = 8192  # schedule rows decoded at a time, inside the loop: keep it short
 
@@ -113,7 +114,7 @@ class _Dispatcher:
         await self._drain()
 
     async def _dispatch(self, blocks: Iterator[EventBlock]) -> None:
-        plan, loop = self.plan, self.loop
+        plan = self.plan
         for block in blocks:
             due_times = (self.t0 + (block.t - plan.window.start) / plan.speed).tolist()
             rows = zip(
@@ -127,15 +128,16 @@ class _Dispatcher:
             for i, (event_id, t, agent_type, request, size) in enumerate(rows):
                 due = due_times[i]
                 try:
-                    delay = due - loop.time()
-                    if delay > _SPIN_S:
-                        await asyncio.sleep(delay)
+                    if due > _clock():
+                        # never early, whatever the loop's timer granularity
+                        while (delay := due - _clock()) > 0.0:
+                            await asyncio.sleep(delay if delay > _SPIN_S else 0.0)
                     elif i % _YIELD_EVERY == 0:
                         await asyncio.sleep(0)  # behind: still let answers and signals in
                 except asyncio.CancelledError:
                     self.recorder.never_sent(block.take(np.arange(i, len(block))), "stopped")
                     raise
-                now = loop.time()
+                now = _clock()
                 self._expire_waiting(now)
                 event = (due, event_id, t, agent_type, request, size)
                 if now - due > plan.lateness_s:
@@ -155,7 +157,7 @@ class _Dispatcher:
     async def _request(
         self, due: float, event_id: int, t: float, agent_type: int, request: int, size: int
     ) -> None:
-        sent = self.loop.time()
+        sent = _clock()
         status, outcome, nbytes, error = 0, TIMEOUT, 0, "stopped before the response"
         try:
             answer = await self.client.send(event_id, agent_type, request, size)
@@ -170,7 +172,7 @@ class _Dispatcher:
         except Exception as exc:  # whatever the client did not foresee still ends as a row
             status, outcome, nbytes, error = 0, CONNECTION_ERROR, 0, reason(exc)
         finally:
-            end = self.loop.time()
+            end = _clock()
             self.recorder.ended(
                 event_id=event_id,
                 t=t,
@@ -208,7 +210,7 @@ class _Dispatcher:
     async def _drain(self) -> None:
         """Wait for every request in flight or waiting to end."""
         while self.tasks or self.waiting:
-            self._release(self.loop.time())
+            self._release(_clock())
             if self.tasks:
                 await asyncio.wait(set(self.tasks), timeout=0.05)
             else:
@@ -220,12 +222,12 @@ class _Dispatcher:
         for event in self.waiting:
             self._drop(event, "stopped")
         self.waiting.clear()
-        deadline = self.loop.time() + STOP_GRACE_S
+        deadline = _clock() + STOP_GRACE_S
         impatient = self.loop.create_task(now.wait())
-        while self.tasks and not now.is_set() and self.loop.time() < deadline:
+        while self.tasks and not now.is_set() and _clock() < deadline:
             await asyncio.wait(
                 {*self.tasks, impatient},
-                timeout=deadline - self.loop.time(),
+                timeout=deadline - _clock(),
                 return_when=asyncio.FIRST_COMPLETED,
             )
         impatient.cancel()
@@ -246,14 +248,15 @@ async def replay_async(
     blocks = iter_slice(
         plan.schedule, plan.window, scale=plan.scale, shard=plan.shard, batch_rows=_BATCH_ROWS
     )
-    connector = aiohttp.TCPConnector(limit=plan.max_in_flight, limit_per_host=0)
-    timeout = aiohttp.ClientTimeout(total=plan.timeout_s)
+    # the dispatcher keeps at most max_in_flight requests out, so the client never
+    # holds more connections than that
+    http = HttpClient(Origin.parse(plan.target), timeout_s=plan.timeout_s)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="results-writer")
 
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        client = Client(session, plan.target, plan.endpoints, plan.agent_types)
+    try:
+        client = Client(http, plan.endpoints, plan.agent_types)
         start_at = plan.start_at if plan.start_at is not None else time.time() + LEAD_S
-        t0 = loop.time() + (start_at - time.time())
+        t0 = _clock() + (start_at - time.time())
         recorder = Recorder(plan.agent_types, plan.window.start, plan.speed, t0)
         dispatcher = _Dispatcher(plan, client, recorder, t0)
 
@@ -262,7 +265,7 @@ async def replay_async(
             if batches:  # one shielded call: a stop never loses half of what was taken
                 await asyncio.shield(loop.run_in_executor(executor, _write_all, writer, batches))
 
-        # Set-up left ~90,000 long-lived objects (pandas, pyarrow, aiohttp); a full
+        # Set-up left ~90,000 long-lived objects (pandas, pyarrow); a full
         # collection walking them stalls the loop ~50 ms, and the requests due meanwhile
         # then leave in a burst. Freeze them out of the collector before the clock runs.
         gc.collect()
@@ -282,13 +285,13 @@ async def replay_async(
         finished = asyncio.Event()
 
         async def housekeeping() -> None:
-            last_sent, last_time = 0, loop.time()
+            last_sent, last_time = 0, _clock()
             while not finished.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(finished.wait(), 1.0)
                 await write_recorded()
                 if progress is not None and not finished.is_set():
-                    now = loop.time()
+                    now = _clock()
                     elapsed = min(max(0.0, (now - t0) * plan.speed), plan.window.length)
                     rate = (dispatcher.sent - last_sent) / (now - last_time)
                     last_sent, last_time = dispatcher.sent, now
@@ -314,6 +317,8 @@ async def replay_async(
             await keeper  # re-raises what went wrong in it (a full disk, say)
             await write_recorded()
             executor.shutdown(wait=True)
+    finally:
+        http.close()
     return ReplayRun(writer.rows, stopping.is_set(), time.perf_counter() - began)
 
 
@@ -328,4 +333,7 @@ def replay(
     progress: Callable[[Progress], None] | None = None,
 ) -> ReplayRun:
     """Run :func:`replay_async` in a fresh event loop."""
+    # asyncio's own loop, not uvloop (which the target uses): uvloop rounds timers to
+    # whole milliseconds and often wakes early, so on-time sends would need a spin that
+    # burns a core at moderate rates; asyncio's timers are never early.
     return asyncio.run(replay_async(plan, writer, progress))

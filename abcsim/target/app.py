@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -41,7 +42,7 @@ from aiohttp import web
 from abcsim.errors import ScenarioError, TargetError
 from abcsim.scenario.spec import Scenario
 from abcsim.target.faults import Decision, FaultInjector, Faults
-from abcsim.target.metrics import TargetMetrics
+from abcsim.target.metrics import ERROR_REASONS, TargetMetrics
 from abcsim.target.payloads import Payloads
 from abcsim.target.pool import QueueFull, WorkerPool
 from abcsim.target.service import ServiceModel, Stage
@@ -64,9 +65,11 @@ class TargetState:
         self.service = ServiceModel(scenario.system, service_seed)
         self.faults = FaultInjector(settings.faults, np.random.default_rng(fault_seed), started)
         self.payloads = Payloads(np.random.default_rng(payload_seed))
+        self.in_flight = 0  # API requests received and not yet answered
         self.metrics = TargetMetrics(
             workers=settings.workers,
             memory_limit_bytes=settings.memory_limit_bytes,
+            in_flight=lambda: self.in_flight,
             queued=lambda: self.pool.queued,
             busy=lambda: self.pool.busy,
             leaked=lambda: self.faults.leaked_bytes,
@@ -91,7 +94,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def build_app(scenario: Scenario, settings: TargetSettings, started: float) -> web.Application:
-    """The aiohttp application serving ``scenario``'s endpoints (``started``: loop clock)."""
+    """The aiohttp application serving ``scenario``'s endpoints (``started``: time.monotonic())."""
     app = web.Application()
     state = TargetState(scenario, settings, started)
     app[STATE] = state
@@ -126,27 +129,32 @@ class _BadRequestError(Exception):
 
 
 def _api_handler(state: TargetState, request_type: str) -> Handler:
+    # The metric children of this request type, bound once: ``labels()`` looks a
+    # child up under a lock, a cost every request would otherwise pay three times.
+    metrics = state.metrics
+    requests = metrics.requests.labels(request_type)
+    latency = metrics.latency.labels(request_type)
+    errors = {reason: metrics.errors.labels(request_type, reason) for reason in ERROR_REASONS}
+
     async def handle(request: web.Request) -> web.StreamResponse:
-        metrics = state.metrics
-        loop = asyncio.get_running_loop()
-        arrived = loop.time()
-        metrics.requests.labels(request_type).inc()
-        metrics.in_flight.inc()
+        arrived = time.monotonic()
+        requests.inc()
+        state.in_flight += 1
         try:
-            response, reason = await _serve(state, request_type, request, loop)
+            response, reason = await _serve(state, request_type, request)
         finally:
-            metrics.in_flight.dec()
+            state.in_flight -= 1
         if reason:
-            metrics.errors.labels(request_type, reason).inc()
+            errors[reason].inc()
         if reason != "reset":
-            metrics.latency.labels(request_type).observe(loop.time() - arrived)
+            latency.observe(time.monotonic() - arrived)
         return response
 
     return handle
 
 
 async def _serve(
-    state: TargetState, request_type: str, request: web.Request, loop: asyncio.AbstractEventLoop
+    state: TargetState, request_type: str, request: web.Request
 ) -> tuple[web.StreamResponse, str]:
     """Serve one API request; returns the answer and the error reason ('' if ok)."""
     headers = {h: request.headers[h] for h in ECHOED_HEADERS if h in request.headers}
@@ -155,18 +163,18 @@ async def _serve(
     except _BadRequestError as exc:
         return web.json_response({"error": str(exc)}, status=400, headers=headers), "bad_request"
     decision = state.faults.decide()
-    await state.faults.stall(loop)
+    await state.faults.stall()
     if decision.reset:
         return _reset(request), "reset"
     state.faults.leak()
     stages = state.service.stages(request_type, size)
     try:
-        queued_s = await _hold_workers(state.pool, stages, decision, loop)
+        queued_s = await _hold_workers(state.pool, stages, decision)
     except QueueFull:
         body = {"error": "overloaded: the queue is full", "queue_limit": state.pool.queue_limit}
         headers["Retry-After"] = "1"
         return web.json_response(body, status=503, headers=headers), "overload"
-    await state.faults.stall(loop)  # nothing is answered inside a stall window
+    await state.faults.stall()  # nothing is answered inside a stall window
     if decision.error:
         body = {"error": "internal error (injected fault)", "request": request_type}
         return web.json_response(body, status=500, headers=headers), "error"
@@ -179,14 +187,19 @@ async def _serve(
 
 
 async def _size(request: web.Request) -> int:
-    raw: Any = request.query.get("size")
+    """The request's ``size``: the JSON body's field, else the query parameter, else 1."""
     if request.can_read_body and request.content_type == "application/json":
         try:
             data = await request.json()
         except ValueError:
             raise _BadRequestError("the body is not valid JSON") from None
         if isinstance(data, dict) and "size" in data:
-            raw = data["size"]
+            return _parse_size(data["size"])
+    # Only now parse the query string: a replayer's POST says its size in the body.
+    return _parse_size(request.query.get("size"))
+
+
+def _parse_size(raw: Any) -> int:
     if raw is None:
         return 1
     try:
@@ -200,20 +213,24 @@ async def _size(request: web.Request) -> int:
     return size
 
 
-async def _hold_workers(
-    pool: WorkerPool,
-    stages: tuple[Stage, ...],
-    decision: Decision,
-    loop: asyncio.AbstractEventLoop,
-) -> float:
-    """Hold a worker for each stage in turn; returns the seconds spent queueing."""
+async def _hold_workers(pool: WorkerPool, stages: tuple[Stage, ...], decision: Decision) -> float:
+    """Hold a worker for each stage in turn; returns the seconds spent queueing.
+
+    Times are read from ``time.monotonic()``, the clock of asyncio's loop: uvloop's
+    ``loop.time()`` counts whole milliseconds, too coarse for a queueing time.
+    """
     queued = 0.0
     for i, stage in enumerate(stages):
-        asked = loop.time()
-        async with pool.worker(admit=i == 0):
-            queued += loop.time() - asked
+        asked = time.monotonic()
+        # acquire/release rather than ``async with pool.worker()``: the same, without
+        # an async context manager's generator and its frames on every request.
+        await pool.acquire(admit=i == 0)
+        try:
+            queued += time.monotonic() - asked
             # A spike is a slow request (a GC pause, a cold cache): it keeps its worker busy.
             await asyncio.sleep(stage.seconds + (decision.spike_s if i == 0 else 0.0))
+        finally:
+            pool.release()
     return queued
 
 
@@ -242,7 +259,7 @@ async def _metrics(request: web.Request) -> web.StreamResponse:
 
 
 def _faults_answer(state: TargetState) -> web.StreamResponse:
-    uptime = asyncio.get_running_loop().time() - state.faults.started
+    uptime = time.monotonic() - state.faults.started
     return web.json_response({"faults": state.faults.faults.active(), "uptime_s": round(uptime, 3)})
 
 

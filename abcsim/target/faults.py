@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -155,7 +156,8 @@ class FaultInjector:
     ``faults`` may be replaced at any time from the server's event loop (the
     admin endpoint does); each request draws its fate once when it arrives, and
     stalled requests recheck the window. ``started`` is the server's start on
-    the event loop's clock, which a stall window counts from.
+    the ``time.monotonic()`` clock (asyncio's loop clock; uvloop's ``loop.time()``
+    counts whole milliseconds), which a stall window counts from.
     """
 
     def __init__(self, faults: Faults, rng: np.random.Generator, started: float) -> None:
@@ -177,11 +179,11 @@ class FaultInjector:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def stall(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Wait while ``now`` is in the stall window: until its end, or until it is switched off."""
-        while (until := self.stall_until(loop.time())) is not None:
+    async def stall(self) -> None:
+        """Wait while now is in the stall window: until its end, or until it is switched off."""
+        while (until := self.stall_until(time.monotonic())) is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), until - loop.time())
+                await asyncio.wait_for(self._changed.wait(), until - time.monotonic())
 
     def decide(self) -> Decision:
         """Draw this request's fate (only for the faults that are on)."""
@@ -196,7 +198,7 @@ class FaultInjector:
         )
 
     def stall_until(self, now: float) -> float | None:
-        """The end of the stall window if ``now`` is inside it (event-loop clock), else None."""
+        """The end of the stall window if ``now`` is inside it (``time.monotonic()``), else None."""
         window = self.faults.stall
         if window is None:
             return None

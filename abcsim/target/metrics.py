@@ -59,6 +59,7 @@ class TargetMetrics:
         *,
         workers: int,
         memory_limit_bytes: int,
+        in_flight: Callable[[], float],
         queued: Callable[[], float],
         busy: Callable[[], float],
         leaked: Callable[[], float],
@@ -81,9 +82,11 @@ class TargetMetrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
-        self.in_flight = Gauge(
+        # Gauges read at scrape time from the server's own counts: nothing to update
+        # on the request path (a Gauge's inc/dec takes a lock every time).
+        Gauge(
             f"{PREFIX}_in_flight", "API requests received and not yet answered", registry=r
-        )
+        ).set_function(in_flight)
         Gauge(f"{PREFIX}_queue_length", "Requests waiting for a worker", registry=r).set_function(
             queued
         )

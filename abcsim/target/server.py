@@ -21,11 +21,13 @@ import queue
 import signal
 import socket
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
 
+from abcsim import eventloop
 from abcsim.errors import TargetError
 from abcsim.scenario.load import load_scenario
 from abcsim.scenario.spec import Scenario
@@ -80,9 +82,8 @@ async def start_target(
     """
     settings = settings or resolve_target(scenario, {})
     sock = _bind(host, port)
-    loop = asyncio.get_running_loop()
     try:
-        app = build_app(scenario, settings, started=loop.time())
+        app = build_app(scenario, settings, started=time.monotonic())
     except BaseException:
         sock.close()
         raise
@@ -91,7 +92,7 @@ async def start_target(
     try:
         await web.SockSite(runner, sock).start()
         state = app[STATE]
-        state.faults.started = loop.time()  # stall windows count from when it listens
+        state.faults.started = time.monotonic()  # stall windows count from when it listens
         bound = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         yield RunningTarget(f"http://{shown}:{bound}", host, bound, scenario, settings, state)
@@ -134,7 +135,7 @@ def serve_in_thread(
 
     def run() -> None:
         try:
-            asyncio.run(main())
+            eventloop.run(main())
         except BaseException as exc:  # handed to the caller's thread
             failed.append(exc)
         finally:
@@ -182,4 +183,4 @@ def run_target(
             on_ready(target)
             await stop.wait()
 
-    asyncio.run(main())
+    eventloop.run(main())
