@@ -537,9 +537,9 @@ def main(argv: list[str] | None = None) -> int:
     text = fast_scenario_text()
     path = dict(load_scenario("smoke").endpoints)[REQUEST].path
     print(
-        f"abcsim replay benchmark: Python {platform.python_version()}, event loop "
-        f"{eventloop.loop_name()}, httptools {httptools.__version__}, Locust {locust_version}, "
-        f"{os.cpu_count()} CPUs"
+        f"abcsim replay benchmark: Python {platform.python_version()}, httptools "
+        f"{httptools.__version__}, Locust {locust_version}, {os.cpu_count()} CPUs; event loop: "
+        f"replay asyncio, target {eventloop.loop_name()}"
     )
     print(
         f"  the target and the load generator share the {os.cpu_count()} CPUs (nothing pinned); "

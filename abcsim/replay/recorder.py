@@ -6,7 +6,7 @@ sent — and the recorder turns the rows into results batches for the
 the progress line shows (requests done, errors, recent P95 and send lag), so
 nobody has to scan the results while the replay runs.
 
-Clock conventions: ``due`` and the other arguments are event-loop monotonic
+Clock conventions: ``due`` and the other arguments are ``time.monotonic()``
 seconds; ``sent`` is written in *schedule* seconds (``window.start +
 (send − t0) × speed``), comparable with ``t``; ``latency`` (from due) and
 ``service`` (from send) are real seconds.
