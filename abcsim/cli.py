@@ -167,7 +167,7 @@ def target(
       abcsim target --port 0
       abcsim target --scenario scenarios/abc_week.toml --workers 8 --fault error_rate=0.02
     """
-    # Imported here so the other commands never pay for aiohttp.
+    # Imported here so the other commands never pay for the server's imports.
     from abcsim.target import RunningTarget, run_target
 
     def ready(running: RunningTarget) -> None:

@@ -33,15 +33,16 @@ import asyncio
 import socket
 import struct
 import time
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
-from aiohttp import web
 
 from abcsim.errors import ScenarioError, TargetError
 from abcsim.scenario.spec import Scenario
 from abcsim.target.faults import Decision, FaultInjector, Faults
+from abcsim.target.http import Handler, Request, Response, Router, json_response
 from abcsim.target.metrics import ERROR_REASONS, TargetMetrics
 from abcsim.target.payloads import Payloads
 from abcsim.target.pool import QueueFull, WorkerPool
@@ -50,7 +51,8 @@ from abcsim.target.settings import TargetSettings
 
 MAX_SIZE = 1_000_000
 RESERVED_PATHS = ("/metrics", "/_admin/faults")  # /health yields to a scenario that serves it
-ECHOED_HEADERS = ("X-ABC-Event-Id", "X-ABC-Synthetic")
+# (as sent, as parsed): the server lower-cases the names it parses
+ECHOED_HEADERS = tuple((h, h.lower()) for h in ("X-ABC-Event-Id", "X-ABC-Synthetic"))
 
 
 class TargetState:
@@ -89,36 +91,39 @@ class TargetState:
         }
 
 
-STATE = web.AppKey("abcsim_target_state", TargetState)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+@dataclass(frozen=True)
+class TargetApp:
+    """A target's routes and the state its handlers share."""
+
+    state: TargetState
+    router: Router
 
 
-def build_app(scenario: Scenario, settings: TargetSettings, started: float) -> web.Application:
-    """The aiohttp application serving ``scenario``'s endpoints (``started``: time.monotonic())."""
-    app = web.Application()
+def build_app(scenario: Scenario, settings: TargetSettings, started: float) -> TargetApp:
+    """The routes and state serving ``scenario``'s endpoints (``started``: time.monotonic())."""
+    router = Router()
     state = TargetState(scenario, settings, started)
-    app[STATE] = state
     served: dict[tuple[str, str], str] = {}
     for request, endpoint in scenario.endpoints:
         key = (endpoint.method, endpoint.path)
         field = f"endpoints.{request}"
         if key in served:
-            problem = f"{endpoint.method} {endpoint.path} is also {served[key]}'s endpoint"
-            raise ScenarioError(scenario.source, field, problem)
+            where = f"{endpoint.method} {endpoint.path}"
+            raise ScenarioError(scenario.source, field, f"{where} is also {served[key]}'s")
         if endpoint.path in RESERVED_PATHS:
             raise ScenarioError(scenario.source, field, f"{endpoint.path} is the target's own path")
         try:
-            app.router.add_route(endpoint.method, endpoint.path, _api_handler(state, request))
-        except (ValueError, RuntimeError) as exc:
+            router.add(endpoint.method, endpoint.path, _api_handler(state, request))
+        except ValueError as exc:
             raise TargetError(f"{scenario.source}: {field}: cannot serve it: {exc}") from None
         served[key] = request
     if ("GET", "/health") not in served:
-        app.router.add_get("/health", _health)
-    app.router.add_get("/metrics", _metrics)
-    app.router.add_get("/_admin/faults", _get_faults)
-    app.router.add_post("/_admin/faults", _post_faults)
-    app.router.add_delete("/_admin/faults", _delete_faults)
-    return app
+        router.add("GET", "/health", partial(_health, state))
+    router.add("GET", "/metrics", partial(_metrics, state))
+    router.add("GET", "/_admin/faults", partial(_get_faults, state))
+    router.add("POST", "/_admin/faults", partial(_post_faults, state))
+    router.add("DELETE", "/_admin/faults", partial(_delete_faults, state))
+    return TargetApp(state, router)
 
 
 # -- the API -------------------------------------------------------------------------
@@ -136,7 +141,7 @@ def _api_handler(state: TargetState, request_type: str) -> Handler:
     latency = metrics.latency.labels(request_type)
     errors = {reason: metrics.errors.labels(request_type, reason) for reason in ERROR_REASONS}
 
-    async def handle(request: web.Request) -> web.StreamResponse:
+    async def handle(request: Request) -> Response:
         arrived = time.monotonic()
         requests.inc()
         state.in_flight += 1
@@ -153,50 +158,51 @@ def _api_handler(state: TargetState, request_type: str) -> Handler:
     return handle
 
 
-async def _serve(
-    state: TargetState, request_type: str, request: web.Request
-) -> tuple[web.StreamResponse, str]:
+async def _serve(state: TargetState, request_type: str, request: Request) -> tuple[Response, str]:
     """Serve one API request; returns the answer and the error reason ('' if ok)."""
-    headers = {h: request.headers[h] for h in ECHOED_HEADERS if h in request.headers}
+    headers = {h: v for h, key in ECHOED_HEADERS if (v := request.headers.get(key)) is not None}
     try:
-        size = await _size(request)
+        size = _size(request)
     except _BadRequestError as exc:
-        return web.json_response({"error": str(exc)}, status=400, headers=headers), "bad_request"
-    decision = state.faults.decide()
-    await state.faults.stall()
+        return json_response({"error": str(exc)}, status=400, headers=headers), "bad_request"
+    faults = state.faults
+    decision = faults.decide()
+    if faults.faults.stall:  # a window is set (checked here: most servers have none)
+        await faults.stall()
     if decision.reset:
         return _reset(request), "reset"
-    state.faults.leak()
+    faults.leak()
     stages = state.service.stages(request_type, size)
     try:
         queued_s = await _hold_workers(state.pool, stages, decision)
     except QueueFull:
         body = {"error": "overloaded: the queue is full", "queue_limit": state.pool.queue_limit}
         headers["Retry-After"] = "1"
-        return web.json_response(body, status=503, headers=headers), "overload"
-    await state.faults.stall()  # nothing is answered inside a stall window
+        return json_response(body, status=503, headers=headers), "overload"
+    if faults.faults.stall:
+        await faults.stall()  # nothing is answered inside a stall window
     if decision.error:
         body = {"error": "internal error (injected fault)", "request": request_type}
-        return web.json_response(body, status=500, headers=headers), "error"
+        return json_response(body, status=500, headers=headers), "error"
     status = state.status() if request_type == "health_check" else {}
     body = state.payloads.body(request_type, size, stages, status)
     body["event_id"] = headers.get("X-ABC-Event-Id")
     body["service_ms"] = round((sum(s.seconds for s in stages) + decision.spike_s) * 1000.0, 3)
     body["queued_ms"] = round(queued_s * 1000.0, 3)
-    return web.json_response(body, headers=headers), ""
+    return json_response(body, headers=headers), ""
 
 
-async def _size(request: web.Request) -> int:
+def _size(request: Request) -> int:
     """The request's ``size``: the JSON body's field, else the query parameter, else 1."""
-    if request.can_read_body and request.content_type == "application/json":
+    if request.body and request.content_type == "application/json":
         try:
-            data = await request.json()
+            data = request.json()
         except ValueError:
             raise _BadRequestError("the body is not valid JSON") from None
         if isinstance(data, dict) and "size" in data:
             return _parse_size(data["size"])
     # Only now parse the query string: a replayer's POST says its size in the body.
-    return _parse_size(request.query.get("size"))
+    return _parse_size(request.query("size"))
 
 
 def _parse_size(raw: Any) -> int:
@@ -234,58 +240,54 @@ async def _hold_workers(pool: WorkerPool, stages: tuple[Stage, ...], decision: D
     return queued
 
 
-def _reset(request: web.Request) -> web.StreamResponse:
+def _reset(request: Request) -> Response:
     """Abort the connection with a TCP RST (SO_LINGER 0), so the client sees a reset."""
     transport = request.transport
-    if transport is not None:
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        transport.abort()
-    # aiohttp drops an answer to an aborted connection quietly.
-    return web.Response(status=500)
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+    return Response(500)  # never sent: the server writes nothing to an aborted connection
 
 
 # -- the target's own endpoints -----------------------------------------------------------
 
 
-async def _health(request: web.Request) -> web.StreamResponse:
-    return web.json_response(request.app[STATE].status())
+async def _health(state: TargetState, request: Request) -> Response:
+    return json_response(state.status())
 
 
-async def _metrics(request: web.Request) -> web.StreamResponse:
-    body, content_type = request.app[STATE].metrics.render()
-    return web.Response(body=body, headers={"Content-Type": content_type})
+async def _metrics(state: TargetState, request: Request) -> Response:
+    body, content_type = state.metrics.render()
+    return Response(200, body, content_type)
 
 
-def _faults_answer(state: TargetState) -> web.StreamResponse:
+def _faults_answer(state: TargetState) -> Response:
     uptime = time.monotonic() - state.faults.started
-    return web.json_response({"faults": state.faults.faults.active(), "uptime_s": round(uptime, 3)})
+    return json_response({"faults": state.faults.faults.active(), "uptime_s": round(uptime, 3)})
 
 
-async def _get_faults(request: web.Request) -> web.StreamResponse:
-    return _faults_answer(request.app[STATE])
+async def _get_faults(state: TargetState, request: Request) -> Response:
+    return _faults_answer(state)
 
 
-async def _post_faults(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
+async def _post_faults(state: TargetState, request: Request) -> Response:
     try:
-        changes = await request.json()
+        changes = request.json()
     except ValueError:
-        return web.json_response({"error": "the body must be a JSON object"}, status=400)
+        return json_response({"error": "the body must be a JSON object"}, status=400)
     if not isinstance(changes, dict):
-        return web.json_response({"error": "the body must be a JSON object"}, status=400)
+        return json_response({"error": "the body must be a JSON object"}, status=400)
     faults = state.faults.faults
     try:
         for name, value in changes.items():
             faults = faults.with_fault(name, value, source="/_admin/faults")
     except ScenarioError as exc:
-        return web.json_response({"error": str(exc)}, status=400)
+        return json_response({"error": str(exc)}, status=400)
     state.faults.faults = faults  # all or nothing: a bad field changes none
     return _faults_answer(state)
 
 
-async def _delete_faults(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
+async def _delete_faults(state: TargetState, request: Request) -> Response:
     state.faults.faults = Faults()
     return _faults_answer(state)

@@ -25,13 +25,12 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from aiohttp import web
-
 from abcsim import eventloop
 from abcsim.errors import TargetError
 from abcsim.scenario.load import load_scenario
 from abcsim.scenario.spec import Scenario
-from abcsim.target.app import STATE, TargetState, build_app
+from abcsim.target.app import TargetState, build_app
+from abcsim.target.http import HttpServer
 from abcsim.target.settings import TargetSettings, resolve_target
 
 
@@ -87,17 +86,17 @@ async def start_target(
     except BaseException:
         sock.close()
         raise
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=grace_s)
-    await runner.setup()
+    server = HttpServer(app.router)
     try:
-        await web.SockSite(runner, sock).start()
-        state = app[STATE]
+        await server.start(sock)
+        state = app.state
         state.faults.started = time.monotonic()  # stall windows count from when it listens
         bound = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         yield RunningTarget(f"http://{shown}:{bound}", host, bound, scenario, settings, state)
     finally:
-        await runner.cleanup()
+        await server.close(grace_s)
+        sock.close()
 
 
 @contextlib.contextmanager

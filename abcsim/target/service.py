@@ -21,10 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from abcsim.scenario.service import draw_ms, service_streams, stage_requests
-from abcsim.scenario.spec import SystemSpec
+from abcsim.scenario.service import draw_ms, sample_ms, service_streams, stage_requests
+from abcsim.scenario.spec import ServiceTime, SystemSpec
 
 __all__ = ["ServiceModel", "Stage", "draw_ms", "stage_requests"]
+
+DRAWN_AHEAD = 256
+"""Service times each type draws at once: one numpy call per 256 requests, not one
+per request, where numpy's per-call cost is most of the draw's."""
 
 
 @dataclass(frozen=True)
@@ -35,16 +39,40 @@ class Stage:
     seconds: float
 
 
+class _Stream:
+    """One request type's service times, in the order its requests arrive.
+
+    The times are drawn :data:`DRAWN_AHEAD` at a time with
+    :func:`~abcsim.scenario.service.sample_ms`, whose draws are the same numbers
+    as one :func:`~abcsim.scenario.service.draw_ms` per request, so each request
+    gets the time it would have got drawn alone (and the planner's time for it).
+    """
+
+    def __init__(self, service: ServiceTime, rng: np.random.Generator) -> None:
+        self._service = service
+        self._rng = rng
+        self._ahead: list[float] = []  # one-item times, the next at the end
+
+    def draw_ms(self, size: int) -> float:
+        """The next request's service time in ms for ``size`` items (as ``draw_ms``)."""
+        if not self._ahead:
+            ones = np.ones(DRAWN_AHEAD, dtype=np.int64)
+            self._ahead = sample_ms(self._service, ones, self._rng).tolist()[::-1]
+        return self._ahead.pop() + self._service.per_item_ms * max(size - 1, 0)
+
+
 class ServiceModel:
     """Draws the stages of each request from a scenario's ``[system]`` service times."""
 
     def __init__(self, system: SystemSpec, seed: int | np.random.SeedSequence) -> None:
-        self._service = dict(system.service)
-        self._rngs = service_streams(system, seed)
+        rngs = service_streams(system, seed)
+        self._streams = {
+            request: _Stream(service, rngs[request]) for request, service in system.service
+        }
 
     def stages(self, request: str, size: int) -> tuple[Stage, ...]:
         """The worker spells of one request, in the order they are served."""
         return tuple(
-            Stage(stage, draw_ms(self._service[stage], size, self._rngs[stage]) / 1000.0)
+            Stage(stage, self._streams[stage].draw_ms(size) / 1000.0)
             for stage in stage_requests(request)
         )

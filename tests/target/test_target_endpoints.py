@@ -130,3 +130,37 @@ def test_scenario_paths_that_meet_the_targets_own(serve: Serve) -> None:
     ):
         with pytest.raises(ScenarioError, match=f"endpoints.risk_analysis: .*{problem}"):
             serve(scenario)
+
+
+def test_paths_and_methods_not_served(target: RunningTarget) -> None:
+    """What the target does not serve gets 404, or 405 with ``Allow``, as aiohttp's
+    client expects of a server; GET routes answer HEAD, and ``Expect: 100-continue``
+    is honoured."""
+    _, data_url = target.endpoint("data_collection")
+
+    async def main(session: aiohttp.ClientSession) -> list[tuple[int, str | None]]:
+        probes = [
+            ("GET", target.url + "/nope"),
+            ("POST", data_url + "/"),
+            ("GET", data_url),
+            ("PUT", target.url + "/_admin/faults"),
+            ("POST", target.url + "/health"),
+            ("HEAD", target.url + "/health"),
+        ]
+        out = []
+        for method, url in probes:
+            async with session.request(method, url) as response:
+                out.append((response.status, response.headers.get("Allow")))
+        async with session.post(data_url, json={"size": 2}, expect100=True) as response:
+            out.append((response.status, str((await response.json())["count"])))
+        return out
+
+    assert run(main) == [
+        (404, None),
+        (404, None),
+        (405, "POST"),
+        (405, "DELETE,GET,HEAD,POST"),
+        (405, "GET,HEAD"),
+        (200, None),
+        (200, "2"),
+    ]

@@ -7,15 +7,19 @@ No server here: these are the pieces the server is built from, checked directly
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from abcsim import ScenarioError, load_scenario
-from abcsim.scenario.spec import WORKFLOW_STAGES, ServiceTime
+from abcsim.scenario.service import service_streams
+from abcsim.scenario.spec import REQUEST_TYPES, WORKFLOW_STAGES, ServiceTime
 from abcsim.target import Faults, parse_faults, resolve_target
+from abcsim.target.payloads import _INSTRUMENTS, MAX_QUOTES, Payloads
 from abcsim.target.pool import QueueFull, WorkerPool
-from abcsim.target.service import ServiceModel, draw_ms
+from abcsim.target.service import DRAWN_AHEAD, ServiceModel, draw_ms, stage_requests
 from abcsim.target.units import parse_bytes
 
 # -- service times --------------------------------------------------------------------
@@ -52,10 +56,71 @@ def test_same_seed_same_times_and_types_do_not_disturb_each_other() -> None:
     )
 
 
+def test_times_drawn_ahead_are_the_times_drawn_one_at_a_time() -> None:
+    """The model draws each type's times in blocks; every request still gets the
+    ``draw_ms`` time of its turn, across block ends, for each shape of distribution."""
+    week = load_scenario("abc_week").system
+    shapes = {
+        "lognormal": week,
+        "gamma": replace(
+            week,
+            service=tuple((r, replace(s, distribution="gamma")) for r, s in week.service),
+        ),
+        "fixed": replace(
+            week, service=tuple((r, ServiceTime(5.0, 5.0, 0.25)) for r, _ in week.service)
+        ),
+    }
+    picks = np.random.default_rng(5)
+    for shape, system in shapes.items():
+        model = ServiceModel(system, 11)
+        one_at_a_time = service_streams(system, 11)
+        service = dict(system.service)
+        for _ in range(3 * DRAWN_AHEAD):
+            request = REQUEST_TYPES[int(picks.integers(len(REQUEST_TYPES)))]
+            size = int(picks.choice([1, 2, 20, 1000]))
+            want = [
+                (stage, draw_ms(service[stage], size, one_at_a_time[stage]) / 1000.0)
+                for stage in stage_requests(request)
+            ]
+            got = [(s.request, s.seconds) for s in model.stages(request, size)]
+            assert got == want, shape
+
+
 def test_a_workflow_is_its_four_stages() -> None:
     stages = ServiceModel(load_scenario("abc_week").system, 1).stages("multi_agent_workflow", 10)
     assert tuple(s.request for s in stages) == WORKFLOW_STAGES
     assert all(s.seconds > 0 for s in stages)
+
+
+# -- payloads --------------------------------------------------------------------------
+
+
+def test_quotes_are_the_vectorised_formula_on_the_same_draws() -> None:
+    """Quotes are built in plain Python (and one quote from a scalar draw); the figures
+    are exactly numpy's ``price * (1 + normal(0, 1e-3, n))`` with a 0.5 bp half spread."""
+    symbols = [symbol for symbol, _ in _INSTRUMENTS]
+    prices = np.array([price for _, price in _INSTRUMENTS])
+    payloads, reference = Payloads(np.random.default_rng(9)), np.random.default_rng(9)
+    for size in (1, 5, 13, 1, 1500, 2):
+        got = payloads.quotes(size)
+        n = min(size, MAX_QUOTES)
+        picks = np.arange(n) % len(_INSTRUMENTS)
+        mids = prices[picks] * (1 + reference.normal(0, 1e-3, n))
+        bids, asks = (mids - mids * 5e-5).tolist(), (mids + mids * 5e-5).tolist()
+        assert got["count"] == size and got["truncated"] == (size > MAX_QUOTES)
+        assert got["quotes"] == [
+            {"symbol": symbols[i], "bid": round(bid, 5), "ask": round(ask, 5)}
+            for i, bid, ask in zip(picks.tolist(), bids, asks, strict=True)
+        ]
+
+
+def test_timestamps_are_now_to_the_millisecond() -> None:
+    payloads = Payloads(np.random.default_rng(0))
+    for _ in range(50):
+        before = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        stamp = payloads.now()
+        after = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        assert before <= stamp <= after and stamp.endswith("+00:00") and len(stamp) == 29
 
 
 # -- the pool --------------------------------------------------------------------------
