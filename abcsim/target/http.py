@@ -158,6 +158,9 @@ def _status_line(status: int) -> bytes:
     return line if line is not None else f"HTTP/1.1 {status} Unknown\r\n".encode()
 
 
+_SERVER_HEADER = f"Server: {SERVER}\r\n".encode()
+
+
 class _Clock:
     """The ``Date`` header's value, formatted once a second."""
 
@@ -178,8 +181,9 @@ def render(response: Response, date: bytes, *, head: bool = False, close: bool =
     body = response.body
     parts = [
         _status_line(response.status),
-        b"Content-Type: %s\r\nContent-Length: %d\r\nDate: %s\r\nServer: %s\r\n"
-        % (response.content_type.encode(), len(body), date, SERVER.encode()),
+        b"Content-Type: %s\r\nContent-Length: %d\r\nDate: %s\r\n"
+        % (response.content_type.encode(), len(body), date),
+        _SERVER_HEADER,
     ]
     for name, value in response.headers.items():
         parts.append(f"{name}: {value}\r\n".encode("latin-1"))
