@@ -27,7 +27,7 @@ lognormal this wide has a standard error of about 6%, so 10% would be only
 
 Seed 1. Each request type draws from its own stream, so the 500 service times
 each type gets are fixed by the seed; only the HTTP overhead varies from run to
-run. About 10 s.
+run. About 16 s (the longest of the scaled draws sets it).
 """
 
 from __future__ import annotations
