@@ -39,7 +39,7 @@ import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Any, cast
 from urllib.parse import parse_qsl, unquote
@@ -221,6 +221,7 @@ class _Connection(asyncio.Protocol):
         self._refused = False  # an answer ends the connection: read no more
         self._writable: asyncio.Future[None] | None = None  # set while writing is paused
         self._closing = False  # answer what is in hand, then close
+        self._eof = False  # the client has sent all it will send
         self.idle_since = self._loop.time()
         self._begin()
 
@@ -255,9 +256,22 @@ class _Connection(asyncio.Protocol):
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._refuse(400, "protocol upgrades are not supported")
+            # llhttp passed the request up already: it is answered over HTTP/1.1, and
+            # then the connection closes (no upgrades here; what follows is not HTTP).
+            self._stop_reading()
+            if self._waiting:
+                self._waiting[-1] = replace(self._waiting[-1], keep_alive=False)
+            else:
+                self._closing = True
         except httptools.HttpParserError as exc:
             self._refuse(400, f"malformed request: {exc}")
+
+    def eof_received(self) -> bool | None:
+        """The client sent its last request: answer what is in hand, then close."""
+        if self.serving is None:
+            return None  # nothing to answer: the transport closes
+        self._eof = True
+        return True  # keep the sending half open for the answers
 
     def pause_writing(self) -> None:
         self._writable = self._loop.create_future()
@@ -329,8 +343,7 @@ class _Connection(asyncio.Protocol):
         if answer is not None:
             # An answer decided early ends the connection: what follows it in the
             # stream may not even be a request, so nothing more is read or parsed.
-            self._transport.pause_reading()
-            self._reading_paused = self._refused = True
+            self._stop_reading()
             keep_alive = False
         elif len(self._waiting) >= MAX_PIPELINED and not self._reading_paused:
             self._transport.pause_reading()
@@ -338,6 +351,11 @@ class _Connection(asyncio.Protocol):
         self._waiting.append(_Pending(request, keep_alive, answer))
         if self.serving is None:
             self.serving = self._loop.create_task(self._serve())
+
+    def _stop_reading(self) -> None:
+        assert self._transport is not None
+        self._transport.pause_reading()
+        self._reading_paused = self._refused = True
 
     def _refuse(self, status: int, message: str) -> None:
         """Answer a request that cannot be parsed (after any ahead of it), then close."""
@@ -362,15 +380,24 @@ class _Connection(asyncio.Protocol):
                     await self._writable
                 if transport.is_closing():  # the client left, or the handler aborted
                     return
-                close = self._closing or not pending.keep_alive
-                head = pending.request.method == "HEAD"
-                transport.write(render(answer, self._server.clock.date(), head=head, close=close))
+                last = self._eof and not self._waiting
+                close = self._closing or last or not pending.keep_alive
+                transport.write(self._render(answer, pending.request, close))
                 if close:
                     transport.close()
                     return
         finally:
             self.serving = None
             self.idle_since = self._loop.time()
+
+    def _render(self, answer: Response, request: Request, close: bool) -> bytes:
+        date = self._server.clock.date()
+        try:
+            return render(answer, date, head=request.method == "HEAD", close=close)
+        except Exception:  # a header value that is not latin-1, say: a handler's bug
+            _log.exception("%s %s: cannot send its answer", request.method, request.path)
+            failed = json_response({"error": "internal server error"}, status=500)
+            return render(failed, date, head=request.method == "HEAD", close=close)
 
     async def _answer(self, request: Request) -> Response:
         try:
@@ -388,7 +415,8 @@ class _Connection(asyncio.Protocol):
             self._transport.close()
 
     def abort(self) -> None:
-        if self._transport is not None:
+        """Cut the connection off, unless it is closing already (flushing its answer)."""
+        if self._transport is not None and not self._transport.is_closing():
             self._transport.abort()
         if self.serving is not None:
             self.serving.cancel()

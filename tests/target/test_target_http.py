@@ -242,6 +242,35 @@ def test_bad_requests_get_an_answer_and_the_connection_closes(
     _run(test)
 
 
+def test_an_upgrade_is_answered_once_over_http_1_1_then_closed() -> None:
+    """What ``curl --http2`` sends (h2c): the request gets its HTTP/1.1 answer, only one."""
+
+    async def test(server: HttpServer, port: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(_get("/echo", "Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c"))
+        status, headers, _ = await _answer(reader)
+        assert (status, headers["connection"]) == (200, "close")
+        assert await _closed(reader)
+        writer.close()
+
+    _run(test)
+
+
+def test_a_client_that_half_closes_still_gets_its_answers() -> None:
+    """``printf ... | nc -N``: the last request, then EOF; the answers still come."""
+
+    async def test(server: HttpServer, port: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(_get("/slow?ms=50") + _get("/slow?ms=20"))
+        writer.write_eof()
+        first, second = await _answer(reader), await _answer(reader)
+        assert (first[0], second[0], second[1]["connection"]) == (200, 200, "close")
+        assert await _closed(reader)
+        writer.close()
+
+    _run(test)
+
+
 def test_idle_connections_are_closed() -> None:
     async def test(server: HttpServer, port: int) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
