@@ -51,6 +51,11 @@ MAX_BODY = 1024**2
 MAX_PIPELINED = 32
 """Requests a connection may have waiting before the server stops reading it."""
 KEEPALIVE_S = 75.0
+BACKLOG = 1024
+"""Connections the kernel holds for the server before it accepts them. asyncio's
+``create_server`` would listen again with its default of 100: a load generator's
+first burst of connections beyond that is dropped, and each one retried only a
+second later (a TCP SYN retransmission) shows as a second of latency."""
 """A connection idle this long is closed (as nginx's and aiohttp's default)."""
 SERVER = "abcsim-target"
 
@@ -433,10 +438,12 @@ class HttpServer:
         self._server: asyncio.AbstractServer | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
-    async def start(self, sock: socket.socket) -> None:
-        """Accept connections on ``sock`` (bound and listening)."""
+    async def start(self, sock: socket.socket, backlog: int = BACKLOG) -> None:
+        """Accept connections on ``sock`` (bound), with ``backlog`` waiting to be accepted."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: _Connection(self), sock=sock)
+        self._server = await loop.create_server(
+            lambda: _Connection(self), sock=sock, backlog=backlog
+        )
         self._sweeper = loop.create_task(self._sweep())
 
     async def _sweep(self) -> None:

@@ -30,7 +30,7 @@ from abcsim.errors import TargetError
 from abcsim.scenario.load import load_scenario
 from abcsim.scenario.spec import Scenario
 from abcsim.target.app import TargetState, build_app
-from abcsim.target.http import HttpServer
+from abcsim.target.http import BACKLOG, HttpServer
 from abcsim.target.settings import TargetSettings, resolve_target
 
 
@@ -57,7 +57,7 @@ class RunningTarget:
 def _bind(host: str, port: int) -> socket.socket:
     """Bind the listening socket ourselves, so 'port in use' is one clear error."""
     try:
-        return socket.create_server((host, port), backlog=1024)
+        return socket.create_server((host, port), backlog=BACKLOG)
     except OSError as exc:
         where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         if exc.errno == errno.EADDRINUSE:
