@@ -107,14 +107,62 @@ def simulate(
 
 @main.command()
 @click.argument("schedule", type=click.Path(dir_okay=False))
-def inspect(schedule: str) -> None:
-    """Summarise a schedule: volumes, mean and peak rates, busiest hour.
+@click.option("--facts", is_flag=True, help="Stylized facts: shape, memory, releases, holidays.")
+@click.option(
+    "--against",
+    type=click.Path(dir_okay=False),
+    help="Facts of another schedule or a time,count CSV beside them (implies --facts).",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    help="Also draw the facts to a PNG (implies --facts).",
+)
+@click.option(
+    "--flat-hours",
+    default="9-12",
+    show_default=True,
+    help="UTC hours where the smooth rate is flat, for the memory facts.",
+)
+def inspect(
+    schedule: str, facts: bool, against: str | None, plot: str | None, flat_hours: str
+) -> None:
+    """Summarise a schedule: volumes, mean and peak rates, busiest hour; or its stylized facts.
+
+    --facts measures what makes traffic look like a market: hour-of-day shape and
+    the 22:00-06:00 share, day-to-day variation, over-dispersion, autocorrelation
+    and a Hurst exponent in flat hours, the response to each release, holidays,
+    and a Hawkes fit of high-frequency users. --against compares, side by side,
+    with another schedule or with production counts (a CSV of time,count rows,
+    e.g. requests per minute from an access log).
 
     \b
-    Example:
+    Examples:
       abcsim inspect week.parquet
+      abcsim inspect week.parquet --facts --plot week.png
+      abcsim inspect week.parquet --against prod_counts.csv
     """
-    click.echo(format_stats(schedule_stats(schedule)))
+    if not (facts or against or plot):
+        click.echo(format_stats(schedule_stats(schedule)))
+        return
+    from abcsim.facts import compare
+
+    hours = _hour_range(flat_hours)
+    click.echo("measuring stylized facts...", err=True)
+    click.echo(compare(schedule, against=against, plot=plot, flat_hours=hours))
+    if plot:
+        click.echo(f"wrote {plot}", err=True)
+
+
+def _hour_range(text: str) -> tuple[int, int]:
+    """``"9-12"`` → (9, 12); anything else is one clear error."""
+    try:
+        first, last = (int(part) for part in text.split("-"))
+    except ValueError:
+        first, last = -1, -1
+    if not 0 <= first < last <= 24:
+        raise click.BadParameter(f"must be two UTC hours like 9-12, got {text!r}")
+    return first, last
 
 
 @main.command()

@@ -38,6 +38,19 @@ def run_arrays(
     return {n: np.concatenate([getattr(c, n) for c in chunks]) for n in names}
 
 
+def week_counts(seed: int) -> npt.NDArray[np.int64]:
+    """Requests per second of abc_week's default week with ``seed`` (for a process pool)."""
+    scenario = load_scenario("abc_week")
+    run = resolve_run(scenario, {}, seed=seed)
+    per_second = np.zeros(int(np.ceil(run.duration_s)), dtype=np.int64)
+    for chunk in simulate(scenario, run):
+        if len(chunk):
+            first = int(chunk.t[0])
+            counts = np.bincount(chunk.t.astype(np.int64) - first)
+            per_second[first : first + counts.size] += counts
+    return per_second
+
+
 def uniform_schedule(
     path: Path, *, rate: float, seconds: float, request: str = "data_collection", agents: int = 4
 ) -> Path:

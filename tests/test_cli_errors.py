@@ -74,12 +74,12 @@ HFT_MIX = (
 
 BAD_SCENARIOS = {
     "unknown-field": BadScenario(
-        (("rate = 10.0 ", "rat = 10\nrate = 10.0 "),), "agents.hft.rat", "unknown field"
+        (("rate = 7.0 ", "rat = 10\nrate = 7.0 "),), "agents.hft.rat", "unknown field"
     ),
     "typo-leaves-required-field-missing": BadScenario(
-        (("rate = 10.0 ", "rat = 10 "),), "agents.hft.rate", "required"
+        (("rate = 7.0 ", "rat = 10 "),), "agents.hft.rate", "required"
     ),
-    "negative-rate": BadScenario((("rate = 10.0 ", "rate = -1 "),), "agents.hft.rate", "-1"),
+    "negative-rate": BadScenario((("rate = 7.0 ", "rate = -1 "),), "agents.hft.rate", "-1"),
     "mix-weights-all-zero": BadScenario(
         (
             (
@@ -103,7 +103,12 @@ BAD_SCENARIOS = {
         (('exchange = "XLON"', 'exchange = "XXXX"'),), "market.sessions[2].exchange", "'XXXX'"
     ),
     "session-closes-before-it-opens": BadScenario(
-        (('open = "07:00"\nclose = "17:00"', 'open = "07:00"\nclose = "06:00"'),),
+        (
+            (
+                'name = "london"\ntz = "Europe/London"\nopen = "07:00"\nclose = "17:00"',
+                'name = "london"\ntz = "Europe/London"\nopen = "07:00"\nclose = "06:00"',
+            ),
+        ),
         "market.sessions[2].close",
         "06:00",
     ),
@@ -116,6 +121,55 @@ BAD_SCENARIOS = {
         (('start = "21:00"\nend = "22:00"', 'start = "21:00"\nend = "21:00"'),),
         "market.roll.end",
         "21:00",
+    ),
+    "activity-sigmas-and-time-scales-differ": BadScenario(
+        (("sigmas = [0.03, 0.05, 0.05, 0.04, 0.05, 0.04]", "sigmas = [0.09, 0.07]"),),
+        "market.activity.sigmas",
+        "one per time scale",
+    ),
+    "activity-negative-sigma": BadScenario(
+        (("sigmas = [0.03, 0.05, 0.05, 0.04, 0.05, 0.04]", "sigmas = [0.09, -0.07, 0, 0, 0, 0]"),),
+        "market.activity.sigmas[1]",
+        "-0.07",
+    ),
+    "release-calendar-missing": BadScenario(
+        (('calendar = "builtin"', 'calendar = "no_such_calendar.csv"'),),
+        "market.releases.calendar",
+        "no_such_calendar.csv",
+    ),
+    "release-kind-unknown": BadScenario(
+        (('calendar = "builtin"', 'calendar = "builtin"\nkinds = ["payrolls", "gdp"]'),),
+        "market.releases.kinds",
+        "'gdp'",
+    ),
+    "holiday-factor-above-one": BadScenario(
+        (("holiday_factor = 0.3      #", "holiday_factor = 1.5      #"),),
+        "market.sessions[0].holiday_factor",
+        "1.5",
+    ),
+    "branching-of-one": BadScenario(
+        (("branching = 0.8 ", "branching = 1.0 "),), "agents.hft.branching", "0.95"
+    ),
+    "kernel-longest-below-shortest": BadScenario(
+        (("longest_s = 300", "longest_s = 0.001"),), "agents.hft.kernel.longest_s", "shortest_s"
+    ),
+    "size-tail-missing-median": BadScenario(
+        (("{ median = 2, tail = 1.8, max = 500, round = 0.3 }", "{ tail = 1.8, max = 500 }"),),
+        "agents.hft.sizes.data_collection.median",
+        "required",
+    ),
+    "size-max-below-median": BadScenario(
+        (
+            (
+                "{ median = 2, tail = 1.8, max = 500, round = 0.3 }",
+                "{ median = 20, tail = 1.8, max = 5 }",
+            ),
+        ),
+        "agents.hft.sizes.data_collection.max",
+        "median",
+    ),
+    "monitor-jitter-over-half-the-interval": BadScenario(
+        (("jitter_s = 1.0", "jitter_s = 6.0"),), "agents.monitor.jitter_s", "half"
     ),
 }
 
@@ -152,7 +206,7 @@ def test_toml_syntax_error_names_file_and_line(workdir: Path) -> None:
 
 def test_default_output_name_not_left_behind(workdir: Path) -> None:
     """Without ``--out`` the schedule would be ``smoke.parquet`` in the cwd: it must not appear."""
-    scenario = write_scenario(workdir, "bad", edited_smoke((("rate = 10.0 ", "rate = -1 "),)))
+    scenario = write_scenario(workdir, "bad", edited_smoke((("rate = 7.0 ", "rate = -1 "),)))
     line = error_line(run_cli("simulate", scenario, "-q", cwd=workdir))
     assert line.startswith(f"error: {scenario}: agents.hft.rate: "), line
     assert left_behind(workdir) == []

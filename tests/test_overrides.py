@@ -47,7 +47,7 @@ def test_defaults_come_from_the_scenario(smoke: Scenario) -> None:
 
 def test_smoke_defaults_are_what_its_file_says(smoke: Scenario) -> None:
     run = resolve_run(smoke, {})
-    assert run == RunSettings(seed=1, start=utc(2026, 1, 12, 12, 0), duration_s=0.25 * DAY_S)
+    assert run == RunSettings(seed=1, start=utc(2026, 1, 13, 12, 0), duration_s=0.25 * DAY_S)
 
 
 def test_unrelated_environment_is_ignored(smoke: Scenario) -> None:

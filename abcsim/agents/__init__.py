@@ -1,4 +1,4 @@
-"""Agent behaviours, one module per kind: ``trading``, ``hft``, ``batch``.
+"""Agent behaviours, one module per kind: ``trading``, ``hft``, ``batch``, ``monitor``.
 
 Each module exposes ``run(env, ctx)``, the SimPy process of one agent.
 """
@@ -10,11 +10,16 @@ from typing import Any
 
 import simpy
 
-from abcsim.agents import batch, hft, trading
+from abcsim.agents import batch, hft, monitor, trading
 from abcsim.agents.base import AgentContext, RequestMix
 
 Process = Callable[[simpy.Environment, AgentContext], Generator[simpy.Event, Any, None]]
 
-PROCESSES: dict[str, Process] = {"trading": trading.run, "hft": hft.run, "batch": batch.run}
+PROCESSES: dict[str, Process] = {
+    "trading": trading.run,
+    "hft": hft.run,
+    "batch": batch.run,
+    "monitor": monitor.run,
+}
 
 __all__ = ["PROCESSES", "AgentContext", "RequestMix"]

@@ -2,8 +2,9 @@
 
 Jobs start at the scenario's triggers — a session's open or close, every
 hour, end of day — each taken up with its ``probability`` and a random delay
-up to ``start_jitter_s``. A job processes a lognormal number of items
-(median ``items_median``, log-sd ``items_sigma``) in requests of
+up to ``start_jitter_s``; one tied to a session's open or close does not run on
+its exchange's holidays (and runs at an early close). A job processes a
+lognormal number of items (median ``items_median``, log-sd ``items_sigma``) in requests of
 ``items_per_request`` items, at most ``request_rate`` requests/s. A user runs
 one job at a time: a job that finds it busy starts when the last one ends.
 The London-open job of a 20,000-row median is ~20 requests of 1,000 rows over
@@ -30,8 +31,8 @@ def trigger_times(calendar: TradingCalendar, trigger: JobTrigger) -> FloatArray:
     """``t`` of every moment a trigger fires within the horizon."""
     if trigger.at in ("open", "close"):
         assert trigger.session is not None
-        windows = calendar.session_windows(trigger.session, trigger.weekdays)
-        times = windows[:, 0 if trigger.at == "open" else 1]
+        days = calendar.session_days(trigger.session, trigger.weekdays)
+        times: FloatArray = days.bounds[~days.holiday, 0 if trigger.at == "open" else 1]
     elif trigger.at == "every":
         assert trigger.every_minutes is not None
         times = calendar.every(trigger.every_minutes)

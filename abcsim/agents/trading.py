@@ -5,9 +5,10 @@ times of at least ``min_s`` and on average ``mean_s`` seconds *at baseline
 activity*. Think time runs in the market's operational time Λ(t), so when
 λ(t) doubles — the London–New York overlap, an exchange open, a news
 release — the same user sends twice as fast: a non-homogeneous renewal
-process that follows λ(t). A London user logged in 07:00–17:00 with an 8 s
-think time sends ~8,000 requests a day, denser after 13:00 (New York in)
-than before.
+process that follows λ(t), the market's activity A(t) included. A London
+user logged in 07:00–17:00 with an 8 s think time sends ~8,000 requests a
+day, denser after 13:00 (New York in) than before. On its exchange's holiday
+a user comes in only with the session's ``holiday_factor`` as probability.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ def run(env: simpy.Environment, ctx: AgentContext) -> Generator[simpy.Event, Any
     def think(n: int) -> FloatArray:
         return behaviour.think_min_s + ctx.rng.exponential(pause, n)
 
-    for login, logout in desk_sessions(ctx):
+    days = desk_sessions(ctx)
+    present = ctx.rng.random(days.factor.size) < days.factor
+    for login, logout in days.bounds[present]:
         if logout <= env.now:
             continue
         yield env.timeout(max(0.0, login - env.now))

@@ -5,14 +5,19 @@ own clock. The calendar turns the scenario's wall-clock rules into intervals
 and instants on that clock: "London desks 07:00–17:00 Europe/London on
 weekdays" becomes one ``(open, close)`` pair per day, each right across
 daylight-saving changes; "the XNYS open" becomes the real opens that
-``exchange_calendars`` lists, so an exchange holiday simply has none.
+``exchange_calendars`` lists, so an exchange holiday simply has none. The same
+calendar thins a session on its exchange's holidays (New York desks on
+Thanksgiving keep only the session's ``holiday_factor``) and ends it at an
+early close (13:00 New York on the day after).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import warnings
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -25,6 +30,20 @@ FloatArray = npt.NDArray[np.float64]
 DAY = 86400.0
 WEEK = 7 * DAY
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday
+
+
+@dataclass(frozen=True)
+class SessionDays:
+    """One session's days on the horizon: ``bounds`` rows ``(open, close)`` in ``t``, and
+    ``factor``, 1 on a normal day and the session's ``holiday_factor`` on its exchange's
+    holidays (an early close already cut ``close``)."""
+
+    bounds: FloatArray
+    factor: FloatArray
+
+    @property
+    def holiday(self) -> npt.NDArray[np.bool_]:
+        return np.asarray(self.factor < 1.0)
 
 
 class TradingCalendar:
@@ -98,16 +117,54 @@ class TradingCalendar:
         return np.column_stack([starts, ends]) if starts.size else np.zeros((0, 2))
 
     def session_windows(self, name: str, weekdays: tuple[int, ...] | None = None) -> FloatArray:
+        """``(open, close)`` rows of a session's hours, holidays included, early closes cut."""
+        return self.session_days(name, weekdays).bounds
+
+    def session_days(self, name: str, weekdays: tuple[int, ...] | None = None) -> SessionDays:
+        """A session's hours on the given weekdays (its own by default) and how full each day is.
+
+        A day its exchange does not trade is a holiday (``holiday_factor``); a
+        day it closes early ends at that close, if that is before the session's.
+        """
         session = self.market.session(name)
-        days = session.weekdays if weekdays is None else weekdays
-        return self.local_windows(session.tz, session.open, session.close, days)
+        days = self._local_days(session.tz, session.weekdays if weekdays is None else weekdays)
+        zone = ZoneInfo(session.tz)
+        bounds = np.array(
+            [
+                [
+                    self.to_t(dt.datetime.combine(day, session.open, tzinfo=zone)),
+                    self.to_t(dt.datetime.combine(day, session.close, tzinfo=zone)),
+                ]
+                for day in days
+            ],
+            dtype=np.float64,
+        ).reshape(-1, 2)
+        factor = np.ones(len(days))
+        if session.exchange is not None and days:
+            trading, early = _exchange_days(session.exchange, *self._near())
+            for i, day in enumerate(days):
+                if day not in trading:
+                    factor[i] = session.holiday_factor
+                elif day in early:
+                    bounds[i, 1] = min(bounds[i, 1], early[day] - self._epoch)
+        return SessionDays(bounds, factor)
+
+    def holidays(self, code: str) -> list[dt.date]:
+        """Weekdays near the horizon on which exchange ``code`` does not trade."""
+        first, last = self._near()
+        trading, _ = _exchange_days(code, first, last)
+        days = (first + dt.timedelta(days=n) for n in range((last - first).days + 1))
+        return [d for d in days if d.weekday() < 5 and d not in trading]
 
     def exchange_opens(self, code: str) -> FloatArray:
         """``t`` of every real open of an exchange near the horizon, per ``exchange_calendars``."""
+        return _exchange_opens(code, *self._near()) - self._epoch
+
+    def _near(self) -> tuple[dt.date, dt.date]:
+        """The dates looked up in exchange calendars: the horizon and two days either side
+        (one lookup per exchange and horizon, whoever asks)."""
         first = (self.start - dt.timedelta(days=2)).date()
-        last = (self.to_datetime(self.duration_s) + dt.timedelta(days=2)).date()
-        opens = _exchange_opens(code, first, last)
-        return opens - self._epoch
+        return first, (self.to_datetime(self.duration_s) + dt.timedelta(days=2)).date()
 
     def every(self, minutes: float) -> FloatArray:
         """``t`` of the UTC clock's multiples of ``minutes`` (e.g. every full hour)."""
@@ -122,6 +179,31 @@ def _clock_seconds(at: dt.time) -> float:
 
 @cache
 def _exchange_opens(code: str, first: dt.date, last: dt.date) -> FloatArray:
+    opens = _exchange(code, first, last).opens.loc[str(first) : str(last)]
+    return np.asarray([o.timestamp() for o in opens], dtype=np.float64)
+
+
+@cache
+def _exchange_days(
+    code: str, first: dt.date, last: dt.date
+) -> tuple[frozenset[dt.date], dict[dt.date, float]]:
+    """The exchange's trading days from ``first`` to ``last``, and its early closes (Unix time)."""
+    calendar = _exchange(code, first, last)
+    sessions = calendar.sessions[
+        (calendar.sessions >= str(first)) & (calendar.sessions <= str(last))
+    ]
+    trading = frozenset(s.date() for s in sessions)
+    early = {
+        s.date(): calendar.closes.loc[s].timestamp()
+        for s in calendar.early_closes
+        if first <= s.date() <= last
+    }
+    return trading, early
+
+
+@cache
+def _exchange(code: str, first: dt.date, last: dt.date) -> Any:
+    """``exchange_calendars``' calendar of ``code`` around ``first``..``last``."""
     import exchange_calendars
     import pandas as pd
 
@@ -130,10 +212,10 @@ def _exchange_opens(code: str, first: dt.date, last: dt.date) -> FloatArray:
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
-            calendar = exchange_calendars.get_calendar(
-                code, start=pd.Timestamp(first) - pd.Timedelta(days=7), end=pd.Timestamp(last)
+            return exchange_calendars.get_calendar(
+                code,
+                start=pd.Timestamp(first) - pd.Timedelta(days=7),
+                end=pd.Timestamp(last),
             )
         except ValueError as exc:  # dates the calendar does not cover
             raise ScenarioError(f"exchange {code}", "", f"{first}..{last}: {exc}") from None
-    opens = calendar.opens.loc[str(first) : str(last)]
-    return np.asarray([o.timestamp() for o in opens], dtype=np.float64)

@@ -1,14 +1,19 @@
 """λ(t): how busy the market is at each moment, as a multiplier per agent type.
 
-    λ(t) = [(1 − s) + s · (baseline + Σ sessions open at t · weight)]
+    λ(t) = [(1 − s) + s · (baseline + Σ sessions open at t · weight · holiday factor)]
            × [1 + b · Σ exchange opens · amplitude · exp(−(t − open) / decay)]
-           × [1 + n · Σ news releases in progress · (multiplier − 1)]
+           × [1 + n · Σ releases · (peak − 1) · shape(t − release)]
            × roll-hour factor × Saturday factor
+           × A(t)^a
 
-with ``s``, ``b``, ``n`` the agent type's :class:`~abcsim.scenario.spec.Profile`.
-So at 14:00 UTC on a winter Tuesday, London and New York desks are both in
-(λ ≈ 2.2 for a trading user), at 14:30 the XNYS open burst multiplies that by
-4, and at 21:30 the roll hour cuts it to a fifth.
+with ``s``, ``b``, ``n``, ``a`` the agent type's
+:class:`~abcsim.scenario.spec.Profile` and A the market's activity
+(:mod:`abcsim.market.activity`). The bracketed product is the *smooth* λ, a
+function of the clock and the calendar alone: at 14:00 UTC on a winter
+Tuesday London and New York are both in, at 14:30 the XNYS open burst adds to
+it, at 13:30 on a payrolls Friday it jumps fivefold and decays
+(:func:`~abcsim.market.releases.release_shape`), and on Thanksgiving New York's
+share is thinned. A(t) then makes each day, hour and minute its own.
 
 λ is tabulated on a grid of ``step_s`` seconds (piecewise constant), together
 with its integral Λ(t). Sampling a non-homogeneous process is then a time
@@ -23,23 +28,53 @@ import math
 import numpy as np
 
 from abcsim.market.calendar import FloatArray, TradingCalendar
+from abcsim.market.releases import SPAN_MINUTES, release_shape, shocks
 from abcsim.scenario.spec import Profile
 
 GRID_STEP_S = 5.0
 _BURST_SPAN = 12.0  # an open burst is cut after this many decay constants (e^-12 ≈ 6e-6)
 
 
+def grid(calendar: TradingCalendar, step_s: float = GRID_STEP_S) -> FloatArray:
+    """The midpoints of λ's cells over the calendar's horizon (one cell past its end)."""
+    cells = math.ceil(calendar.duration_s / step_s) + 1
+    return (np.arange(cells, dtype=np.float64) + 0.5) * step_s
+
+
 class Intensity:
-    """λ(t) and Λ(t) for one agent type over the calendar's horizon."""
+    """λ(t) and Λ(t) for one agent type over the calendar's horizon.
+
+    ``smooth`` is λ without the market's activity; ``values`` is λ with it, as
+    ``activity`` (A on :func:`grid`) gives it.
+    """
 
     def __init__(
-        self, calendar: TradingCalendar, profile: Profile, step_s: float = GRID_STEP_S
+        self,
+        calendar: TradingCalendar,
+        profile: Profile,
+        activity: FloatArray | None = None,
+        step_s: float = GRID_STEP_S,
     ) -> None:
-        cells = math.ceil(calendar.duration_s / step_s) + 1
+        centers = grid(calendar, step_s)
         self.step_s = step_s
-        self.edges = np.arange(cells + 1, dtype=np.float64) * step_s
-        self.values = intensity_at(calendar, profile, self.edges[:-1] + step_s / 2)
-        self.integral = np.concatenate([[0.0], np.cumsum(self.values) * step_s]).astype(np.float64)
+        self.edges = np.append(centers - step_s / 2, centers[-1] + step_s / 2)
+        self.smooth = intensity_at(calendar, profile, centers)
+        if activity is None or profile.activity == 0:
+            values = self.smooth
+        else:
+            values = self.smooth * activity**profile.activity
+        self._set(values)
+
+    def _set(self, values: FloatArray) -> None:
+        self.values: FloatArray = values
+        self.integral: FloatArray = np.concatenate([[0.0], np.cumsum(values) * self.step_s])
+
+    def weighted(self, weight: FloatArray) -> Intensity:
+        """This λ times a per-cell ``weight`` (an agent's own presence at its desk)."""
+        copy = object.__new__(Intensity)
+        copy.step_s, copy.edges, copy.smooth = self.step_s, self.edges, self.smooth * weight
+        copy._set(self.values * weight)
+        return copy
 
     def at(self, t: FloatArray) -> FloatArray:
         """λ at each ``t``."""
@@ -52,7 +87,7 @@ class Intensity:
 
     def inverse(self, tau: FloatArray) -> FloatArray:
         """Λ⁻¹: the ``t`` at which operational time reaches ``tau``."""
-        return np.interp(tau, self.integral, self.edges)
+        return np.asarray(np.interp(tau, self.integral, self.edges), dtype=np.float64)
 
     def mean(self, start: float, end: float) -> float:
         """Average λ over ``[start, end)``."""
@@ -63,14 +98,15 @@ class Intensity:
 
 
 def intensity_at(calendar: TradingCalendar, profile: Profile, t: FloatArray) -> FloatArray:
-    """λ(t) for an agent type with ``profile``; ``t`` must be an evenly spaced grid."""
+    """The smooth λ(t) for an agent type with ``profile``; ``t`` must be an evenly spaced grid."""
     market = calendar.market
     sessions = np.full(t.shape, market.baseline)
     for session in market.sessions:
         ramp = session.ramp_minutes * 60.0
-        for opens, closes in calendar.session_windows(session.name):
+        days = calendar.session_days(session.name)
+        for (opens, closes), factor in zip(days.bounds, days.factor, strict=True):
             cells = _cells(t, opens, closes)
-            sessions[cells] += session.weight * _trapezoid(t[cells], opens, closes, ramp)
+            sessions[cells] += session.weight * factor * trapezoid(t[cells], opens, closes, ramp)
     level = (1.0 - profile.sessions) + profile.sessions * sessions
 
     bursts = np.ones(t.shape)
@@ -86,11 +122,12 @@ def intensity_at(calendar: TradingCalendar, profile: Profile, t: FloatArray) -> 
             )
 
     news = np.ones(t.shape)
-    for spike in market.news:
-        for at in calendar.local_times(spike.tz, spike.at, spike.weekdays):
-            cells = _cells(t, at, at + spike.minutes * 60.0)
-            inside = (t[cells] >= at) & (t[cells] < at + spike.minutes * 60.0)
-            news[cells] += profile.news * (spike.multiplier - 1.0) * inside
+    if profile.news:
+        found = shocks(calendar)
+        for at, peak, decay in zip(found.t, found.peak, found.decay_minutes, strict=True):
+            cells = _cells(t, at, at + SPAN_MINUTES * 60.0)
+            lag_minutes = (t[cells] - at) / 60.0
+            news[cells] += profile.news * (peak - 1.0) * release_shape(lag_minutes, decay)
 
     roll = np.where(calendar.in_roll(t), market.roll.factor, 1.0)
     saturday = np.where(calendar.saturday(t), market.week.saturday_factor, 1.0)
@@ -102,7 +139,7 @@ def _cells(t: FloatArray, start: float, end: float) -> slice:
     return slice(int(np.searchsorted(t, start)), int(np.searchsorted(t, end, side="right")))
 
 
-def _trapezoid(t: FloatArray, start: float, end: float, ramp: float) -> FloatArray:
+def trapezoid(t: FloatArray, start: float, end: float, ramp: float) -> FloatArray:
     """1 inside ``[start, end]``, with linear ramps of ``ramp`` seconds inside each edge."""
     if ramp <= 0:
         return np.ones(t.shape)

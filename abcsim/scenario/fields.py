@@ -106,6 +106,33 @@ class Fields:
             days.append(WEEKDAYS.index(name))
         return tuple(sorted(set(days)))
 
+    def flag(self, key: str, default: bool) -> bool:
+        self._used.add(key)
+        value = self._data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, f"must be true or false, got {value!r}")
+        return value
+
+    def number_list(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        min: float | None = None,
+        above: float | None = None,
+    ) -> Any:
+        """A non-empty list of finite numbers, each checked like :meth:`number`."""
+        values = self._get(key, default, list, "a list of numbers")
+        if values is None or values is default:
+            return values
+        if not values:
+            raise self.error(key, "must not be empty")
+        checked = []
+        for i, value in enumerate(values):
+            item = Fields({f"{key}[{i}]": value}, self._path, self._source)
+            checked.append(item.number(f"{key}[{i}]", min=min, above=above))
+        return tuple(checked)
+
     def str_list(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
         values = self._get(key, None, list, "a list of strings")
         if values is None:

@@ -11,34 +11,44 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 from abcsim.errors import ScenarioError
 from abcsim.scenario.fields import Fields, parse_clock
+from abcsim.scenario.releases import BUILTIN, NONE, builtin_calendar, local_moment, read_calendar
 from abcsim.scenario.spec import (
     AGENT_KINDS,
     BALANCERS,
+    DEFAULT_ACTIVITY,
     DEFAULT_SYSTEM,
+    FIXED_SIZE,
+    NO_ACTIVITY,
     REQUEST_TYPES,
     SERVICE_DISTRIBUTIONS,
     WEEKDAYS,
     WORKFLOW_STAGES,
+    Activity,
     AgentType,
     BatchBehaviour,
     Behaviour,
     Endpoint,
+    HawkesKernel,
     HftBehaviour,
     JobTrigger,
     Market,
+    MonitorBehaviour,
     NewsSpike,
     Profile,
+    Release,
     ReplaySettings,
     RollHour,
     Scenario,
     ServiceTime,
     Session,
+    SizeSpec,
     Slo,
     SystemSpec,
     TradingBehaviour,
@@ -76,18 +86,22 @@ def load_scenario(name: str | Path) -> Scenario:
         raise ScenarioError(source, "", f"no such file (built-in scenarios: {known})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(source, "", f"cannot read: {exc}") from None
-    return parse_scenario(text, source)
+    return parse_scenario(text, source, path.parent)
 
 
-def parse_scenario(text: str, source: str = "<string>") -> Scenario:
-    """Validate scenario TOML text; ``source`` names it in errors."""
+def parse_scenario(text: str, source: str = "<string>", folder: Path | None = None) -> Scenario:
+    """Validate scenario TOML text; ``source`` names it in errors.
+
+    ``folder`` is where relative paths in it (a release calendar) are found; the
+    current directory if not given.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, "", f"TOML syntax error: {exc}") from None
     root = Fields(data, "", source)
     head = root.table("scenario")
-    market = _market(root.table("market"))
+    market = _market(root.table("market"), folder or Path("."))
     agents = _agents(root.table("agents"), market)
     endpoints = _endpoints(root.table("endpoints"))
     slo = _slo(root.table("slo", required=False))
@@ -132,7 +146,7 @@ def _start(fields: Fields, key: str) -> dt.datetime:
 # -- market --------------------------------------------------------------------
 
 
-def _market(f: Fields) -> Market:
+def _market(f: Fields, folder: Path) -> Market:
     week = _week(f.table("week"))
     roll = _roll(f.table("roll", required=False))
     sessions = tuple(_session(s) for s in f.tables("sessions"))
@@ -144,9 +158,88 @@ def _market(f: Fields) -> Market:
         baseline=f.number("baseline", 0.2, min=0.0),
         sessions=sessions,
         news=news,
+        releases=_releases(f.table("releases", required=False), folder),
+        activity=_activity(f.table("activity", required=False)),
     )
     f.done()
     return market
+
+
+def _activity(f: Fields) -> Activity:
+    """``[market.activity]``: A(t)'s components; abcsim's defaults if absent, none if disabled."""
+    if not f.flag("enabled", True):
+        f.done()
+        return NO_ACTIVITY
+    minutes = f.number_list("timescales_minutes", None, above=0.0)
+    sigmas = f.number_list("sigmas", None, min=0.0)
+    if (minutes is None) != (sigmas is None):
+        given, missing = (
+            ("timescales_minutes", "sigmas") if sigmas is None else ("sigmas", "timescales_minutes")
+        )
+        raise f.error(missing, f"is required with {given}")
+    if minutes is not None and sigmas is not None and len(minutes) != len(sigmas):
+        raise f.error("sigmas", f"needs one per time scale ({len(minutes)}), got {len(sigmas)}")
+    activity = Activity(
+        timescales_s=DEFAULT_ACTIVITY.timescales_s
+        if minutes is None
+        else tuple(m * 60.0 for m in minutes),
+        sigmas=DEFAULT_ACTIVITY.sigmas if sigmas is None else tuple(sigmas),
+        daily_sigma=f.number("daily_sigma", DEFAULT_ACTIVITY.daily_sigma, min=0.0, max=2.0),
+        day_start=f.time("day_start", DEFAULT_ACTIVITY.day_start),
+    )
+    if activity.variance > 4.0:
+        raise f.error("sigmas", "add up to a variance of log A over 4: A would be mostly spikes")
+    f.done()
+    return activity
+
+
+def _releases(f: Fields, folder: Path) -> tuple[Release, ...]:
+    """``[market.releases]``: the shipped calendar (or none, or a file), filtered, scaled, added."""
+    source = f.text("calendar", BUILTIN)
+    if source == BUILTIN:
+        calendar = read_calendar(builtin_calendar())
+    elif source == NONE:
+        calendar = ()
+    else:
+        path = Path(source) if Path(source).is_absolute() else folder / source
+        if not path.is_file():
+            raise f.error("calendar", f"no such file {str(path)!r} (or use 'builtin' or 'none')")
+        calendar = read_calendar(path)
+    kinds = f.str_list("kinds", ())
+    known = sorted({r.kind for r in calendar})
+    for kind in kinds:
+        if kind not in known:
+            raise f.error(
+                "kinds", f"no release of kind {kind!r} in the calendar ({', '.join(known)})"
+            )
+    scale = f.number("scale", 1.0, min=0.0)
+    chosen = [r for r in calendar if not kinds or r.kind in kinds]
+    chosen += [_added_release(t) for t in f.tables("add")]
+    f.done()
+    return tuple(
+        sorted(
+            (replace(r, peak=1.0 + (r.peak - 1.0) * scale) for r in chosen),
+            key=lambda r: r.at,
+        )
+    )
+
+
+def _added_release(f: Fields) -> Release:
+    date_text = f.text("date")
+    try:
+        date = dt.date.fromisoformat(date_text)
+    except ValueError:
+        raise f.error("date", f"must be a date YYYY-MM-DD, got {date_text!r}") from None
+    tz = _tz(f, "tz")
+    release = Release(
+        kind=f.text("kind", "custom"),
+        name=f.text("name"),
+        at=local_moment(date, f.time("at"), tz, f.error("tz", f"unknown time zone {tz!r}")),
+        peak=f.number("peak", min=1.0),
+        decay_minutes=f.number("decay_minutes", 5.0, above=0.0),
+    )
+    f.done()
+    return release
 
 
 def _weekly_time(f: Fields, key: str) -> WeeklyTime:
@@ -200,6 +293,7 @@ def _session(f: Fields) -> Session:
         exchange=_exchange(f, "exchange"),
         open_burst=f.number("open_burst", 0.0, min=0.0),
         burst_decay_minutes=f.number("burst_decay_minutes", 10.0, above=0.0),
+        holiday_factor=f.number("holiday_factor", 0.3, min=0.0, max=1.0),
     )
     if session.close <= session.open:
         raise f.error(
@@ -215,8 +309,9 @@ def _news(f: Fields) -> NewsSpike:
         tz=_tz(f, "tz"),
         at=f.time("at"),
         weekdays=f.weekdays("weekdays", WEEKDAYS_MON_FRI),
-        multiplier=f.number("multiplier", min=0.0),
-        minutes=f.number("minutes", above=0.0),
+        multiplier=f.number("multiplier", min=1.0),
+        decay_minutes=f.number("decay_minutes", 5.0, above=0.0),
+        exchange=_exchange(f, "exchange"),
     )
     f.done()
     return news
@@ -267,6 +362,8 @@ def _agent(f: Fields, name: str, market: Market) -> AgentType:
         behaviour = _trading(f)
     elif kind == "hft":
         behaviour = _hft(f)
+    elif kind == "monitor":
+        behaviour = _monitor(f)
     else:
         behaviour = _batch(f, market)
     agent = AgentType(
@@ -274,7 +371,7 @@ def _agent(f: Fields, name: str, market: Market) -> AgentType:
         kind=kind,
         user_class=f.text("user_class", name),
         count=f.whole("count", min=0),
-        regions=_regions(f, market, required=kind != "batch"),
+        regions=_regions(f, market, required=kind in ("trading", "hft")),
         weekdays=f.weekdays("weekdays", WEEKDAYS_MON_FRI),
         login_jitter_minutes=f.number("login_jitter_minutes", 15.0, min=0.0),
         mix=_weights(f.table("mix")),
@@ -313,21 +410,34 @@ def _weights(f: Fields) -> tuple[float, ...]:
     return tuple(weights)
 
 
-def _sizes(f: Fields) -> tuple[tuple[int, int], ...]:
+def _sizes(f: Fields) -> tuple[SizeSpec, ...]:
     for key in list(f.keys()):
         _check_request(f, key, key)
-    sizes = []
-    for request in REQUEST_TYPES:
-        low, high = 1, 1
-        if f.has(request):
-            sub = f.table(request)
-            low, high = sub.whole("min", 1, min=1), sub.whole("max", 1, min=1)
-            if high < low:
-                raise sub.error("max", f"must be >= min ({low}), got {high}")
-            sub.done()
-        sizes.append((low, high))
+    sizes = tuple(_size(f.table(r)) if f.has(r) else FIXED_SIZE for r in REQUEST_TYPES)
     f.done()
-    return tuple(sizes)
+    return sizes
+
+
+def _size(f: Fields) -> SizeSpec:
+    """``{ min, max }``: uniform; ``{ median, tail, max, round }``: heavy-tailed (from min, 1)."""
+    low = f.whole("min", 1, min=1)
+    if f.has("tail") or f.has("median"):
+        median = f.number("median", above=float(low))
+        size = SizeSpec(
+            low=low,
+            high=f.whole("max", 1_000_000, min=1),
+            median=median,
+            tail=f.number("tail", above=0.0, max=10.0),
+            round=f.number("round", 0.0, min=0.0, max=1.0),
+        )
+        if size.high <= median:
+            raise f.error("max", f"must be above the median ({median:g}), got {size.high}")
+    else:
+        size = SizeSpec(low=low, high=f.whole("max", low, min=1))
+        if size.high < low:
+            raise f.error("max", f"must be >= min ({low}), got {size.high}")
+    f.done()
+    return size
 
 
 def _profile(f: Fields) -> Profile:
@@ -335,6 +445,7 @@ def _profile(f: Fields) -> Profile:
         sessions=f.number("sessions", 1.0, min=0.0, max=1.0),
         open_bursts=f.number("open_bursts", 1.0, min=0.0),
         news=f.number("news", 1.0, min=0.0),
+        activity=f.number("activity", 1.0, min=0.0, max=2.0),
     )
     f.done()
     return profile
@@ -354,10 +465,35 @@ def _hft(f: Fields) -> HftBehaviour:
     return HftBehaviour(
         rate=f.number("rate", min=0.0),
         poll_shape=f.number("poll_shape", 4.0, above=0.0),
-        burst_share=f.number("burst_share", 0.25, min=0.0, max=1.0),
-        branching=f.number("branching", 0.75, min=0.0, max=0.99),
-        burst_decay_s=f.number("burst_decay_s", 0.3, above=0.0),
+        branching=f.number("branching", 0.8, min=0.0, max=0.95),
+        kernel=_kernel(f.table("kernel", required=False)),
+        shared=f.number("shared", 0.0, min=0.0, max=1.0),
+        off_desk=f.number("off_desk", 0.0, min=0.0, max=1.0),
     )
+
+
+def _kernel(f: Fields) -> HawkesKernel:
+    default = HawkesKernel()
+    kernel = HawkesKernel(
+        shortest_s=f.number("shortest_s", default.shortest_s, above=0.0),
+        longest_s=f.number("longest_s", default.longest_s, above=0.0),
+        exponent=f.number("exponent", default.exponent, min=0.0, max=3.0),
+        terms=f.whole("terms", default.terms, min=1),
+    )
+    if kernel.longest_s < kernel.shortest_s:
+        raise f.error("longest_s", f"must be >= shortest_s ({kernel.shortest_s:g})")
+    f.done()
+    return kernel
+
+
+def _monitor(f: Fields) -> MonitorBehaviour:
+    interval = f.number("interval_s", above=0.0)
+    jitter = f.number("jitter_s", 0.0, min=0.0)
+    if jitter >= interval / 2:
+        raise f.error(
+            "jitter_s", f"must be under half the interval ({interval / 2:g}), got {jitter:g}"
+        )
+    return MonitorBehaviour(interval_s=interval, jitter_s=jitter)
 
 
 def _batch(f: Fields, market: Market) -> BatchBehaviour:

@@ -30,7 +30,7 @@ REQUEST_TYPES: tuple[str, ...] = (
 )
 """Every request an agent can send; schedule codes index this tuple."""
 
-AGENT_KINDS: tuple[str, ...] = ("trading", "hft", "batch")
+AGENT_KINDS: tuple[str, ...] = ("trading", "hft", "batch", "monitor")
 """The behaviour models in :mod:`abcsim.agents`."""
 
 WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -92,7 +92,10 @@ class Session:
     It adds ``weight`` to the market's activity while open (with linear ramps
     of ``ramp_minutes``); if ``exchange`` names an ``exchange_calendars`` code,
     each real open of that exchange adds a burst of ``open_burst`` × baseline
-    decaying with time constant ``burst_decay_minutes``.
+    decaying with time constant ``burst_decay_minutes``, and the exchange's
+    calendar thins the session: on its holidays only ``holiday_factor`` of the
+    session's weight (and of its desks) remains — New York on Thanksgiving —
+    and on an early close its desks leave at the close.
     """
 
     name: str
@@ -105,18 +108,80 @@ class Session:
     exchange: str | None
     open_burst: float
     burst_decay_minutes: float
+    holiday_factor: float = 0.3
 
 
 @dataclass(frozen=True)
 class NewsSpike:
-    """A scheduled release, e.g. US data at 08:30 New York: ``multiplier``× for ``minutes``."""
+    """A recurring event at a local time, e.g. a daily fixing at 16:00 London.
+
+    Like a :class:`Release`, it multiplies activity by ``multiplier`` at once and
+    decays over ``decay_minutes``; unlike one, it comes every ``weekdays`` day
+    (except the holidays of ``exchange``, if named).
+    """
 
     name: str
     tz: str
     at: dt.time
     weekdays: tuple[int, ...]
     multiplier: float
-    minutes: float
+    decay_minutes: float
+    exchange: str | None = None
+
+
+@dataclass(frozen=True)
+class Release:
+    """One scheduled release on its real date, e.g. US payrolls, Fri 2026-03-06 08:30 New York.
+
+    At ``at`` activity jumps to ``peak`` times its level and decays back over
+    tens of minutes (:func:`abcsim.market.releases.release_shape`); the
+    ``decay_minutes`` set how fast — payrolls peak at about 5x and are back
+    within the hour, weekly claims barely show.
+    """
+
+    kind: str
+    name: str
+    at: dt.datetime  # UTC
+    peak: float
+    decay_minutes: float
+
+
+@dataclass(frozen=True)
+class Activity:
+    """The market's mood: a random, positive factor A(t) shared by every agent.
+
+    ``log A(t)`` is a sum of Ornstein–Uhlenbeck components, one per
+    ``timescales_s`` with standard deviation ``sigmas`` — a minute's flurry, a
+    busy half-hour, a slow afternoon — plus a level drawn for each trading day
+    (beginning at ``day_start`` UTC) with standard deviation ``daily_sigma``.
+    A is scaled to mean 1, so it moves traffic around without adding any; on
+    geometrically spaced time scales its counts have long memory (a Hurst
+    exponent well above 1/2, as in real markets). No components: A = 1.
+    """
+
+    timescales_s: tuple[float, ...] = ()
+    sigmas: tuple[float, ...] = ()
+    daily_sigma: float = 0.0
+    day_start: dt.time = dt.time(22, 0)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.sigmas and max(self.sigmas) > 0) or self.daily_sigma > 0
+
+    @property
+    def variance(self) -> float:
+        """Var(log A): the sum of the components' variances and the daily level's."""
+        return sum(s * s for s in self.sigmas) + self.daily_sigma**2
+
+
+NO_ACTIVITY = Activity()
+
+DEFAULT_ACTIVITY = Activity(
+    timescales_s=(60.0, 240.0, 960.0, 3840.0, 15360.0, 86400.0),
+    sigmas=(0.03, 0.05, 0.05, 0.04, 0.05, 0.04),
+    daily_sigma=0.08,
+)
+"""A's components when a scenario does not say: a minute to a day (see ``abc_week.toml``)."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +193,8 @@ class Market:
     baseline: float
     sessions: tuple[Session, ...]
     news: tuple[NewsSpike, ...]
+    releases: tuple[Release, ...] = ()
+    activity: Activity = NO_ACTIVITY
 
     def session(self, name: str) -> Session:
         return next(s for s in self.sessions if s.name == name)
@@ -135,11 +202,16 @@ class Market:
 
 @dataclass(frozen=True)
 class Profile:
-    """How strongly an agent type follows each part of λ(t) (0 = ignores it, 1 = fully)."""
+    """How strongly an agent type follows each part of λ(t) (0 = ignores it, 1 = fully).
+
+    ``news`` scales releases and recurring news; ``activity`` is the power of the
+    market's activity A(t) the type feels (0: a clock, 1: the market's mood).
+    """
 
     sessions: float = 1.0
     open_bursts: float = 1.0
     news: float = 1.0
+    activity: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -151,19 +223,47 @@ class TradingBehaviour:
 
 
 @dataclass(frozen=True)
-class HftBehaviour:
-    """A high-frequency user: ``rate`` requests/s on average while active.
+class HawkesKernel:
+    """How long a request keeps exciting more: a power law built from exponentials.
 
-    ``1 - burst_share`` of it is near-periodic polling (gamma gaps of shape
-    ``poll_shape``), the rest self-exciting Hawkes bursts with the given
-    branching ratio and decay.
+    ``terms`` exponentials with time constants spaced evenly in log from
+    ``shortest_s`` to ``longest_s``, weighted ``τ^-exponent``, sum to a kernel
+    that decays like ``t^-(1 + exponent)`` between them — memory from
+    milliseconds to minutes, as fitted to real order flow — and integrates to 1.
+    """
+
+    shortest_s: float = 0.01
+    longest_s: float = 300.0
+    exponent: float = 0.3
+    terms: int = 8
+
+
+@dataclass(frozen=True)
+class HftBehaviour:
+    """A high-frequency user: ``rate`` requests/s at λ = 1 while its desk is in.
+
+    A fraction ``branching`` of its requests are reactions to its own earlier
+    ones (a Hawkes process with :class:`HawkesKernel` ``kernel``); the rest,
+    the immigrants, are its own near-periodic polling (gamma gaps of shape
+    ``poll_shape``) and, a fraction ``shared`` of them, market events that
+    reach many high-frequency users at once. Outside its desk's hours the
+    algorithm keeps running at ``off_desk`` of its rate.
     """
 
     rate: float
     poll_shape: float
-    burst_share: float
     branching: float
-    burst_decay_s: float
+    kernel: HawkesKernel
+    shared: float
+    off_desk: float
+
+
+@dataclass(frozen=True)
+class MonitorBehaviour:
+    """A monitoring probe: one request every ``interval_s`` (± ``jitter_s``), 24/7."""
+
+    interval_s: float
+    jitter_s: float
 
 
 @dataclass(frozen=True)
@@ -192,7 +292,32 @@ class BatchBehaviour:
     request_rate: float
 
 
-Behaviour = TradingBehaviour | HftBehaviour | BatchBehaviour
+Behaviour = TradingBehaviour | HftBehaviour | BatchBehaviour | MonitorBehaviour
+
+
+@dataclass(frozen=True)
+class SizeSpec:
+    """How many items (symbols, rows, lots) one request of a type carries.
+
+    Uniform from ``low`` to ``high`` when ``tail`` is 0; otherwise heavy-tailed:
+    ``low`` plus a Lomax (Pareto II) draw with median ``median - low`` and tail
+    index ``tail`` (P(size > x) falls like x^-tail), capped at ``high``; a
+    fraction ``round`` of sizes from 10 up is rounded to a round number (37 → 40,
+    1,234 → 1,000), as people and algorithms ask for.
+    """
+
+    low: int = 1
+    high: int = 1
+    median: float = 1.0
+    tail: float = 0.0
+    round: float = 0.0
+
+    @property
+    def heavy(self) -> bool:
+        return self.tail > 0
+
+
+FIXED_SIZE = SizeSpec()
 
 
 @dataclass(frozen=True)
@@ -207,7 +332,7 @@ class AgentType:
     weekdays: tuple[int, ...]
     login_jitter_minutes: float
     mix: tuple[float, ...]  # weights in REQUEST_TYPES order
-    sizes: tuple[tuple[int, int], ...]  # (low, high) per request type
+    sizes: tuple[SizeSpec, ...]  # per request type, REQUEST_TYPES order
     profile: Profile
     behaviour: Behaviour
 

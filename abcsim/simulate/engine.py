@@ -13,11 +13,17 @@ environment has run to a chunk's end every request before that end is known:
 those are sorted and handed out, the rest wait. Memory is bounded by a chunk,
 not by the horizon.
 
-Determinism: every agent draws from its own ``numpy.random.Generator``,
-spawned from one ``SeedSequence(seed)`` in scenario order, and block
-boundaries depend only on the agent's own schedule. The same scenario and seed
-give the same schedule whatever the chunk length (ties in ``t`` break by agent
-id), and agents could be simulated in separate processes and merged.
+Before the agents start, the market is drawn whole for the horizon: its
+activity A(t) (:mod:`abcsim.market.activity`) and, per high-frequency agent
+type, the market events its users react to together. Every agent then reads
+the same market.
+
+Determinism: ``SeedSequence(seed)`` spawns one sequence for the agents and
+one for the market; every agent draws from its own ``numpy.random.Generator``
+spawned in scenario order, the market from its own, and block boundaries
+depend only on the agent's own schedule. The same scenario and seed give the
+same schedule whatever the chunk length (ties in ``t`` break by agent id),
+and agents could be simulated in separate processes and merged.
 """
 
 from __future__ import annotations
@@ -30,10 +36,12 @@ import simpy
 
 from abcsim.agents import PROCESSES, AgentContext, RequestMix
 from abcsim.agents.base import Sink
+from abcsim.agents.hft import shared_events
+from abcsim.market.activity import activity_path
 from abcsim.market.calendar import FloatArray, TradingCalendar
-from abcsim.market.intensity import Intensity
+from abcsim.market.intensity import Intensity, grid
 from abcsim.scenario.overrides import RunSettings
-from abcsim.scenario.spec import Scenario
+from abcsim.scenario.spec import HftBehaviour, Scenario
 from abcsim.schedule.columns import ScheduleChunk
 
 CHUNK_S = 3600.0
@@ -144,15 +152,37 @@ def apportion(weights: tuple[tuple[str, float], ...], count: int) -> list[str | 
     return [name for name, _ in weights for _ in range(seats[name])]
 
 
+def seed_sequences(
+    seed: int, n_agents: int
+) -> tuple[list[np.random.SeedSequence], np.random.SeedSequence]:
+    """One seed sequence per agent (in id order) and one for the market."""
+    agents, market = np.random.SeedSequence(seed).spawn(2)
+    return agents.spawn(n_agents), market
+
+
+def market_activity(
+    scenario: Scenario, calendar: TradingCalendar, market: np.random.SeedSequence
+) -> FloatArray:
+    """A(t) on λ's grid, from the market's first stream."""
+    rng = np.random.default_rng(market.spawn(1)[0])
+    return activity_path(scenario.market.activity, calendar, grid(calendar), rng)
+
+
 def agent_contexts(
     scenario: Scenario, run: RunSettings, calendar: TradingCalendar, sink: Sink
 ) -> Iterator[AgentContext]:
-    """Every agent of the scenario, in id order, with its region and its own generator."""
-    seeds = np.random.SeedSequence(run.seed).spawn(scenario.n_agents)
+    """Every agent of the scenario, in id order, with its region, market and own generator."""
+    seeds, market = seed_sequences(run.seed, scenario.n_agents)
+    activity = market_activity(scenario, calendar, market)
+    shared_seeds = market.spawn(1 + len(scenario.agents))[1:]
     agent_id = 0
-    for spec in scenario.agents:
-        intensity = Intensity(calendar, spec.profile)
+    for spec, shared_seed in zip(scenario.agents, shared_seeds, strict=True):
+        intensity = Intensity(calendar, spec.profile, activity)
         mix = RequestMix.of(spec, scenario.market)
+        shared = np.zeros(0)
+        if isinstance(spec.behaviour, HftBehaviour):
+            rng = np.random.default_rng(shared_seed)
+            shared = shared_events(intensity, spec.behaviour, rng, calendar.duration_s)
         for region in apportion(spec.regions, spec.count):
             yield AgentContext(
                 agent_id=agent_id,
@@ -163,6 +193,7 @@ def agent_contexts(
                 intensity=intensity,
                 mix=mix,
                 sink=sink,
+                shared=shared,
             )
             agent_id += 1
 

@@ -22,7 +22,12 @@ def test_scenario_files_in_the_repo_are_the_builtin_ones() -> None:
 def test_abc_week_mirrors_the_performance_suite() -> None:
     week = load_scenario("abc_week")
     users = {a.user_class: a.count for a in week.agents}
-    assert users == {"TradingSystemUser": 100, "HighFrequencyUser": 20, "BatchProcessingUser": 10}
+    assert users == {
+        "TradingSystemUser": 100,
+        "HighFrequencyUser": 20,
+        "BatchProcessingUser": 10,
+        "HealthMonitor": 2,
+    }
     mix = dict(zip(REQUEST_TYPES, week.agent_type("trading").mix, strict=True))
     assert mix == {
         "data_collection": 30,
@@ -33,7 +38,7 @@ def test_abc_week_mirrors_the_performance_suite() -> None:
         "health_check": 20,
     }
     hft = week.agent_type("hft").behaviour
-    assert isinstance(hft, HftBehaviour) and hft.rate == 10.0
+    assert isinstance(hft, HftBehaviour) and hft.branching == 0.8  # ~10 req/s: test_week.py
     assert dict(week.slo.p95_ms)["data_collection"] == 500
     assert dict(week.slo.p95_ms)["strategy_analysis"] == 2000
     assert week.slo.overall_p95_ms == 2000 and week.slo.error_rate == 0.01

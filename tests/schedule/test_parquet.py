@@ -32,7 +32,7 @@ def test_columns_and_types_are_the_designed_ones(smoke_file: Path) -> None:
     assert isinstance(frame["agent_type"].dtype, pd.CategoricalDtype)
     assert isinstance(frame["request"].dtype, pd.CategoricalDtype)
     assert frame["size"].dtype == np.int32
-    assert set(frame["agent_type"].unique()) == {"trading", "hft", "batch"}
+    assert set(frame["agent_type"].unique()) == {"trading", "hft", "batch", "monitor"}
     assert frame["t"].is_monotonic_increasing
     assert (frame["event_id"].to_numpy() == np.arange(len(frame))).all()
     assert (frame["size"] >= 1).all()
