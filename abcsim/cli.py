@@ -122,10 +122,15 @@ def simulate(
     "--flat-hours",
     default="9-12",
     show_default=True,
+    callback=lambda ctx, param, value: _hour_range(value),
     help="UTC hours where the smooth rate is flat, for the memory facts.",
 )
 def inspect(
-    schedule: str, facts: bool, against: str | None, plot: str | None, flat_hours: str
+    schedule: str,
+    facts: bool,
+    against: str | None,
+    plot: str | None,
+    flat_hours: tuple[int, int],
 ) -> None:
     """Summarise a schedule: volumes, mean and peak rates, busiest hour; or its stylized facts.
 
@@ -147,9 +152,9 @@ def inspect(
         return
     from abcsim.facts import compare
 
-    hours = _hour_range(flat_hours)
-    click.echo("measuring stylized facts...", err=True)
-    click.echo(compare(schedule, against=against, plot=plot, flat_hours=hours))
+    if sys.stderr.isatty():  # a note for people waiting; never noise in a pipeline's stderr
+        click.echo("measuring stylized facts...", err=True)
+    click.echo(compare(schedule, against=against, plot=plot, flat_hours=flat_hours))
     if plot:
         click.echo(f"wrote {plot}", err=True)
 
@@ -161,7 +166,7 @@ def _hour_range(text: str) -> tuple[int, int]:
     except ValueError:
         first, last = -1, -1
     if not 0 <= first < last <= 24:
-        raise click.BadParameter(f"must be two UTC hours like 9-12, got {text!r}")
+        raise AbcsimError(f"--flat-hours: must be two UTC hours like 9-12, got {text!r}")
     return first, last
 
 
