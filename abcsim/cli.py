@@ -7,6 +7,7 @@ status 2; Ctrl-C exits 130 after the library has cleaned up.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import time
@@ -16,6 +17,7 @@ from typing import Any
 import click
 
 from abcsim.errors import AbcsimError
+from abcsim.market.releases import coverage_note
 from abcsim.scenario import builtin_scenarios, load_scenario, resolve_run
 from abcsim.schedule.stats import format_stats, schedule_stats
 from abcsim.simulate import write_schedule
@@ -81,6 +83,9 @@ def simulate(
     spec = load_scenario(scenario)
     run = resolve_run(spec, os.environ, seed=seed, start=start, days=days, hours=hours)
     target = out or f"{spec.name}.parquet"
+    end = run.start + dt.timedelta(seconds=run.duration_s)
+    if note := coverage_note(spec.market.releases, run.start, end):
+        click.echo(note, err=True)
     began = time.perf_counter()
     if quiet:
         stats = write_schedule(spec, run, target)

@@ -5,9 +5,8 @@ What it measures, in one run, pinned to one CPU core (``os.sched_setaffinity``):
 1. **the week** — :func:`abcsim.simulate.write_schedule` of abc_week (6 days,
    seed 1) into a temporary folder (not timed for the plan; ``--hours`` simulates
    just that many hours from Thursday 00:00 UTC instead);
-2. **the busiest day** — the UTC calendar day with the most requests (about 7.5
-   million), and its busiest hour (about 1.2 million, with the 08:30 New York
-   data release);
+2. **the busiest day** — the UTC calendar day with the most requests (about 10.7
+   million), and its busiest hour (about 0.9 million, around the New York open);
 3. on the busiest day, with the scenario's ``[system]`` (1 replica × 32 workers,
    queue limit 256, timeout 10 s), best of ``--repeat``:
    * **model** — the FCFS recursion alone (:class:`abcsim.plan.fcfs.FcfsModel`),

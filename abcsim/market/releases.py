@@ -14,12 +14,15 @@ local time, except on their exchange's holidays.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from abcsim.market.calendar import FloatArray, TradingCalendar
+from abcsim.scenario.spec import Release
 
 OMORI_POWER = 1.5
 TAPER_MINUTES = 30.0
@@ -35,6 +38,24 @@ class Shocks:
     peak: FloatArray
     decay_minutes: FloatArray
     names: tuple[str, ...]
+
+
+def coverage_note(releases: Sequence[Release], start: dt.datetime, end: dt.datetime) -> str:
+    """A warning when a run reaches past the release calendar ('' when it does not).
+
+    The calendar lists real dates; a run beyond them has no releases there, which a
+    user should know rather than discover in a flat 08:30.
+    """
+    if not releases:
+        return ""
+    first, last = releases[0].at, releases[-1].at
+    margin = dt.timedelta(days=7)  # a week without a release is normal, not uncovered
+    if start >= first - margin and end <= last + margin:
+        return ""
+    return (
+        f"note: the release calendar covers {first:%Y-%m-%d} to {last:%Y-%m-%d}; "
+        "this run has no releases outside it"
+    )
 
 
 def release_shape(minutes_after: FloatArray, decay_minutes: float) -> FloatArray:

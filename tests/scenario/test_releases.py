@@ -14,6 +14,7 @@ from abcsim.market import TradingCalendar
 from abcsim.market.releases import release_shape, shocks
 from abcsim.scenario import load_scenario, parse_scenario
 from abcsim.scenario.releases import builtin_calendar, parse_calendar, read_calendar
+from tests.helpers import run_cli
 
 SMOKE = load_scenario("smoke")
 NEW_YORK_0830 = dt.time(8, 30)
@@ -110,3 +111,18 @@ def test_recurring_news_skips_its_exchanges_holidays() -> None:
     found = shocks(TradingCalendar(market, start, 5 * 86400.0))
     days = sorted({(start + dt.timedelta(seconds=float(t))).day for t in found.t})
     assert days == [22, 23, 24]
+
+
+def test_a_run_past_the_calendar_says_so(tmp_path: Path) -> None:
+    """A run in June 2027, past the shipped calendar, notes it on stderr and runs; a 2026 run does
+    not."""
+    late = run_cli(
+        "simulate", "smoke", "--start", "2027-06-01T12:00", "--hours", "1", "-q", cwd=tmp_path
+    )
+    assert late.returncode == 0, late.stderr
+    assert late.stderr.strip() == (
+        "note: the release calendar covers 2024-01-04 to 2026-12-31; "
+        "this run has no releases outside it"
+    )
+    covered = run_cli("simulate", "smoke", "--hours", "1", "-q", cwd=tmp_path)
+    assert covered.returncode == 0 and covered.stderr == ""
