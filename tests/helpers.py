@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from abcsim.scenario import AgentType, Scenario, load_scenario, resolve_run
+from abcsim.scenario.spec import NO_ACTIVITY
 from abcsim.schedule import synthetic
 from abcsim.simulate import simulate
 
@@ -26,6 +27,11 @@ def variant(base: str, agents: dict[str, dict[str, Any]]) -> Scenario:
         behaviour = changes.pop("behaviour", {})
         kept.append(replace(spec, behaviour=replace(spec.behaviour, **behaviour), **changes))
     return replace(scenario, agents=tuple(kept))
+
+
+def clock_only(scenario: Scenario) -> Scenario:
+    """``scenario`` with the market's activity switched off: λ(t) of the clock alone."""
+    return replace(scenario, market=replace(scenario.market, activity=NO_ACTIVITY))
 
 
 def run_arrays(

@@ -10,7 +10,6 @@ process scores 1.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
@@ -20,9 +19,9 @@ from abcsim.agents.hft import hawkes_clusters, kernel_terms, presence
 from abcsim.facts.measure import fit_busy_hours
 from abcsim.market import TradingCalendar
 from abcsim.scenario import load_scenario, resolve_run
-from abcsim.scenario.spec import NO_ACTIVITY, HawkesKernel, HftBehaviour
+from abcsim.scenario.spec import HawkesKernel, HftBehaviour
 from abcsim.simulate.engine import agent_contexts
-from tests.helpers import run_arrays, variant
+from tests.helpers import clock_only, run_arrays, variant
 
 START, HOURS = "2026-01-13T00:00:00Z", 48.0
 
@@ -39,9 +38,7 @@ def _one_user(**behaviour: Any) -> Any:
             }
         },
     )
-    return dataclasses.replace(
-        scenario, market=dataclasses.replace(scenario.market, activity=NO_ACTIVITY)
-    )
+    return clock_only(scenario)
 
 
 def _dispersion_and_ratio(**behaviour: Any) -> tuple[float, float]:
@@ -150,9 +147,7 @@ def test_shared_market_events_make_users_fire_together() -> None:
                 }
             },
         )
-        scenario = dataclasses.replace(
-            scenario, market=dataclasses.replace(scenario.market, activity=NO_ACTIVITY)
-        )
+        scenario = clock_only(scenario)
         columns = run_arrays(scenario, start="2026-01-13T09:00:00Z", hours=3, seed=3)
         counts = [
             np.bincount(columns["t"][columns["agent_id"] == a].astype(np.int64), minlength=10800)

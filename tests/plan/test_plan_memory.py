@@ -20,10 +20,9 @@ import numpy as np
 
 from abcsim.market import Intensity
 from abcsim.plan import BusyWindow, busiest_window, prepare_plan, run_trial
-from abcsim.scenario.spec import NO_ACTIVITY
 from abcsim.schedule.slicing import EventBlock
 from tests.conftest import WeekAggregate
-from tests.helpers import run_arrays
+from tests.helpers import clock_only, run_arrays
 
 SEED = 1
 MORE_WORKERS = 40
@@ -33,13 +32,13 @@ LEAD_S = 3600.0  # the clock-only run starts an hour early, so its users are set
 def poisson_twin(window: BusyWindow, week: WeekAggregate) -> BusyWindow:
     """The clock-only market's requests in ``window``, at Poisson times from smooth λ(t)."""
     scenario = week.scenario
-    clock_only = dataclasses.replace(
-        scenario, market=dataclasses.replace(scenario.market, activity=NO_ACTIVITY)
-    )
     start, end = window.start, window.hour.end
     begin = week.calendar.to_datetime(start - LEAD_S).astimezone(dt.UTC)
     columns = run_arrays(
-        clock_only, start=begin.isoformat(), hours=(end - start + LEAD_S) / 3600, seed=SEED
+        clock_only(scenario),
+        start=begin.isoformat(),
+        hours=(end - start + LEAD_S) / 3600,
+        seed=SEED,
     )
     inside = columns["t"] >= LEAD_S
     rng = np.random.default_rng(SEED)

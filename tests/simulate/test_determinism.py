@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from abcsim.scenario import load_scenario
-from abcsim.scenario.spec import NO_ACTIVITY
-from tests.helpers import run_arrays
+from tests.helpers import clock_only, run_arrays
 
 SMOKE = load_scenario("smoke")
 START = "2026-01-12T12:00:00Z"
@@ -28,9 +25,8 @@ def test_another_seed_another_schedule() -> None:
     one = run_arrays(SMOKE, start=START, hours=6, seed=11)
     two = run_arrays(SMOKE, start=START, hours=6, seed=12)
     assert one["t"].size != two["t"].size or not np.array_equal(one["t"], two["t"])
-    clock_only = replace(SMOKE, market=replace(SMOKE.market, activity=NO_ACTIVITY))
-    one = run_arrays(clock_only, start=START, hours=6, seed=11)
-    two = run_arrays(clock_only, start=START, hours=6, seed=12)
+    one = run_arrays(clock_only(SMOKE), start=START, hours=6, seed=11)
+    two = run_arrays(clock_only(SMOKE), start=START, hours=6, seed=12)
     assert abs(one["t"].size / two["t"].size - 1) < 0.05
 
 

@@ -9,7 +9,6 @@ with seeds 1 to 10. The facts are measured by the same functions as
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -22,8 +21,8 @@ from abcsim.facts.memory import autocorrelation, flat_windows, hurst_dfa, relati
 from abcsim.facts.shape import shape
 from abcsim.market import TradingCalendar
 from abcsim.scenario import load_scenario
-from abcsim.scenario.spec import NO_ACTIVITY, Scenario
-from tests.helpers import run_arrays
+from abcsim.scenario.spec import Scenario
+from tests.helpers import clock_only, run_arrays
 
 WEEK = load_scenario("abc_week")
 
@@ -62,12 +61,9 @@ def test_without_the_markets_activity_the_memory_is_gone() -> None:
     """The control: the same flat hours with the activity switched off (a clock-only market),
     Mon-Fri 2026-01-12/16, seed 1: near Poisson — Hurst < 0.7 and ACF(30 min) < 0.1 — so the
     test above measures the activity process, not the method."""
-    clock_only = dataclasses.replace(
-        WEEK, market=dataclasses.replace(WEEK.market, activity=NO_ACTIVITY)
-    )
     windows = []
     for day in range(12, 17):
-        counts = _counts(clock_only, f"2026-01-{day}T09:00:00Z", 3)
+        counts = _counts(clock_only(WEEK), f"2026-01-{day}T09:00:00Z", 3)
         windows.append(counts.per(60).values.astype(np.float64))
     hurst, acf_30, _ = _memory(windows)
     print(f"\nclock-only: H {hurst:.3f}, ACF(30 min) {acf_30:.3f}")
