@@ -83,9 +83,6 @@ def simulate(
     spec = load_scenario(scenario)
     run = resolve_run(spec, os.environ, seed=seed, start=start, days=days, hours=hours)
     target = out or f"{spec.name}.parquet"
-    end = run.start + dt.timedelta(seconds=run.duration_s)
-    if note := coverage_note(spec.market.releases, run.start, end):
-        click.echo(note, err=True)
     began = time.perf_counter()
     if quiet:
         stats = write_schedule(spec, run, target)
@@ -102,6 +99,9 @@ def simulate(
 
             stats = write_schedule(spec, run, target, progress=advance)
     elapsed = time.perf_counter() - began
+    end = run.start + dt.timedelta(seconds=run.duration_s)
+    if note := coverage_note(spec.market.releases, run.start, end):
+        click.echo(note, err=True)  # once the run has succeeded: a failed one says only why
     if not quiet:
         click.echo(
             f"wrote {target} (seed {run.seed}) in {elapsed:.1f} s, "
