@@ -171,6 +171,24 @@ BAD_SCENARIOS = {
     "monitor-jitter-over-half-the-interval": BadScenario(
         (("jitter_s = 1.0", "jitter_s = 6.0"),), "agents.monitor.jitter_s", "half"
     ),
+    "monitor-with-regions": BadScenario(
+        (('kind = "monitor"', 'kind = "monitor"\nregions = { london = 1.0 }'),),
+        "agents.monitor.regions",
+        "unknown field",
+    ),
+    "old-hft-burst-share": BadScenario(
+        (("shared = 0.3 ", "burst_share = 0.25\nshared = 0.3 "),),
+        "agents.hft.burst_share",
+        "branching, kernel and shared",
+    ),
+    "kernel-with-too-many-terms": BadScenario(
+        (("terms = 8", "terms = 100000"),), "agents.hft.kernel.terms", "64"
+    ),
+    "size-above-the-int32-column": BadScenario(
+        (("max = 500, round = 0.3", "max = 5000000000, round = 0.3"),),
+        "agents.hft.sizes.data_collection.max",
+        "2,147,483,647",
+    ),
 }
 
 

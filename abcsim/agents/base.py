@@ -94,7 +94,8 @@ def round_numbers(sizes: FloatArray, chosen: npt.NDArray[np.bool_]) -> FloatArra
     """The ``chosen`` sizes from 10 up rounded to one significant digit (37 → 40, 1,234 → 1,000)."""
     chosen = chosen & (sizes >= 10)
     magnitude = 10.0 ** np.floor(np.log10(np.maximum(sizes, 1.0)))
-    return np.asarray(np.where(chosen, np.round(sizes / magnitude) * magnitude, sizes))
+    rounded = np.floor(sizes / magnitude + 0.5) * magnitude  # half up, as people round: 25 → 30
+    return np.asarray(np.where(chosen, rounded, sizes))
 
 
 @dataclass

@@ -88,7 +88,7 @@ def read_counts_csv(path: str | Path) -> Counts:
     """
     source = str(path)
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))
     except (OSError, UnicodeDecodeError) as exc:
         raise ScheduleError(f"{source}: cannot read: {exc}") from None
@@ -126,6 +126,11 @@ def read_counts_csv(path: str | Path) -> Counts:
         np.abs((seconds - seconds[0]) / step - np.round((seconds - seconds[0]) / step)) > 1e-6
     ):
         raise ScheduleError(f"{source}: time: rows are not on one grid of whole seconds")
+    if not (60 % step == 0 or (step % 60 == 0 and 3600 % step == 0)):
+        raise ScheduleError(
+            f"{source}: time: rows {step} s apart; bins must divide a minute or an hour "
+            "(1 s, 10 s, 60 s, 5 min, ...)"
+        )
     slots = np.round((seconds - seconds[0]) / step).astype(np.int64)
     binned = np.zeros(int(slots[-1]) + 1, dtype=np.int64)
     binned[slots] = values

@@ -62,9 +62,7 @@ class HawkesFit:
     branching: float
     weights: tuple[float, ...]
     taus: tuple[float, ...]
-    background_rate: float  # the background's mean rate, events/s
     events: int
-    seconds: float
 
 
 @dataclass(frozen=True)
@@ -110,14 +108,12 @@ def fit_hawkes(
     start = np.concatenate([counts / exposure, np.full(k, 1e-3)])
     lower = np.concatenate([np.full(n_bins, 1e-9), np.zeros(k)])
     x = _projected_newton(design, linear, start, lower)
-    mu, n = x[:n_bins], x[n_bins:]
+    n = x[n_bins:]
     return HawkesFit(
         branching=float(n.sum()),
         weights=tuple(float(v) for v in n),
         taus=tuple(float(v) for v in tau),
-        background_rate=float(mu @ exposure / exposure.sum()),
         events=int(bin_of.size),
-        seconds=float(exposure.sum()),
     )
 
 

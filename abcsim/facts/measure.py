@@ -5,14 +5,15 @@ the schedule carries), and returns :class:`Facts`: the week's shape
 (:mod:`~abcsim.facts.shape`), the memory in flat hours
 (:mod:`~abcsim.facts.memory`), releases, quiet 08:30s and holidays
 (:mod:`~abcsim.facts.events`), and a Hawkes fit of high-frequency users
-(:mod:`~abcsim.facts.hawkes`). :func:`schedule_facts` does it for a schedule
-file, :func:`counts_facts` for a ``time,count`` CSV. ``abcsim inspect --facts``
-prints them; the tests assert on them.
+(:mod:`~abcsim.facts.hawkes`). :func:`source_facts` does it for a schedule file
+or a ``time,count`` CSV, :func:`compare` for ``abcsim inspect --facts``; the
+tests assert on the same functions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +49,9 @@ BUSY_HOURS = 6
 MARKET_SMOOTHING_S = 5
 """The market's activity behind a Hawkes fit: everybody else's requests, averaged over 5 s
 (on abc_week's users configured at 0.8, 5 s fits 0.77-0.84; 60 s, 0.69-0.83: a longer
-average blurs the bursts every user shares into the user's own memory)."""
+average blurs the bursts every user shares into the user's own memory) ..."""
+MARKET_COUNT = 500
+"""... or over as long as it takes them to send this many, in a thin market."""
 
 
 @dataclass(frozen=True)
@@ -236,11 +239,12 @@ def fit_busy_hours(
     per_hour = np.bincount((times // 3600).astype(np.int64))
     chosen = np.sort(np.argsort(per_hour, kind="stable")[::-1][:busy_hours])
     own = np.bincount(times.astype(np.int64), minlength=per_second.size)[: per_second.size]
-    others = np.convolve(
-        (per_second - own).astype(np.float64),
-        np.ones(MARKET_SMOOTHING_S) / MARKET_SMOOTHING_S,
-        mode="same",
-    )
+    rest = (per_second - own).astype(np.float64)
+    busy = np.concatenate([rest[h * 3600 : (h + 1) * 3600] for h in chosen])
+    # Average over enough of the others' requests that their own bursts blur (a thin
+    # market, e.g. smoke's dozen users, needs tens of seconds; abc_week's, 5 s).
+    smoothing = max(MARKET_SMOOTHING_S, math.ceil(MARKET_COUNT / max(busy.mean(), 1e-9)))
+    others = np.convolve(rest, np.ones(smoothing) / smoothing, mode="same")
     windows = []
     for h in chosen:
         market = np.maximum(others[h * 3600 : (h + 1) * 3600], 1e-3)

@@ -38,6 +38,14 @@ def _number(x: float | None, digits: int = 2) -> str:
     return "n/a" if x is None or x != x else f"{x:,.{digits}f}"
 
 
+def _times(x: float) -> str:
+    return "n/a" if x != x else f"{x:,.1f}x"
+
+
+def _plus_minus(x: float) -> str:
+    return "n/a" if x != x else f"±{100 * x:.1f}%"
+
+
 def _hour_share(f: Facts, busiest: bool) -> str:
     shares = f.shape.hour_shares
     if not shares or shares[0] != shares[0]:
@@ -76,7 +84,7 @@ _ROWS: tuple[Row, ...] = (
     ("days / requests", lambda f: f"{f.days:g} / {f.events:,}"),
     ("busiest hour of day", lambda f: _hour_share(f, True)),
     ("quietest hour of day", lambda f: _hour_share(f, False)),
-    ("busiest / quietest", lambda f: f"{_number(f.shape.peak_trough, 1)}x"),
+    ("busiest / quietest", lambda f: _times(f.shape.peak_trough)),
     ("22:00-06:00 UTC share", lambda f: _percent(f.shape.night_share)),
     ("weekday totals, CV (Mon-Fri)", lambda f: _percent(f.shape.weekday_cv)),
     ("busiest weekday hour", _busiest),
@@ -88,7 +96,7 @@ _ROWS: tuple[Row, ...] = (
     ("  var/mean of 60 s counts", lambda f: _number(f.memory.dispersion_60s, 1)),
     ("  ACF of 1-min, lag 1/5/30/60", _acf),
     ("  Hurst exponent (DFA)", lambda f: _number(f.memory.hurst)),
-    ("  5-min wander around 30-min", lambda f: "±" + _percent(f.memory.wander)),
+    ("  5-min wander around 30-min", lambda f: _plus_minus(f.memory.wander)),
     ("HFT branching (Hawkes fit)", _branching),
 )
 

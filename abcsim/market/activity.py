@@ -3,8 +3,9 @@
 Real trading is not a clock plus Poisson noise: a busy minute is followed by
 busy minutes, a quiet afternoon stays quiet, one Tuesday is 10% busier than
 the next. A(t) carries that. It multiplies λ(t) for all agents alike (each
-type feels it to the power of its profile's ``activity``), so their counts
-rise and fall together, as a market's do.
+type feels it to the power of its profile's ``activity``, 1 by default; a
+power a other than 0 or 1 shifts that type's mean by exp((a² − a)·Var/2)), so
+their counts rise and fall together, as a market's do.
 
     log A(t) = Σₖ Xₖ(t) + D(day) − Var/2
 
@@ -64,7 +65,7 @@ def ornstein_uhlenbeck(
 def daily_levels(
     activity: Activity, calendar: TradingCalendar, t: FloatArray, rng: np.random.Generator
 ) -> FloatArray:
-    """D(day) at each ``t``: one normal draw per trading day, days starting at ``day_start`` UTC.
+    """D(day) at each ``t``: one normal draw per 24 hours from ``day_start`` UTC (weekends too).
 
     The day turns at the quiet roll (22:00 UTC by default), so a new level comes
     in when little traffic sees the step.

@@ -108,14 +108,6 @@ class TradingCalendar:
         ]
         return np.asarray(times, dtype=np.float64)
 
-    def local_windows(
-        self, tz: str, opens: dt.time, closes: dt.time, weekdays: tuple[int, ...]
-    ) -> FloatArray:
-        """``(open, close)`` rows in ``t`` for a daily local window, e.g. a desk session."""
-        starts = self.local_times(tz, opens, weekdays)
-        ends = self.local_times(tz, closes, weekdays)
-        return np.column_stack([starts, ends]) if starts.size else np.zeros((0, 2))
-
     def session_windows(self, name: str, weekdays: tuple[int, ...] | None = None) -> FloatArray:
         """``(open, close)`` rows of a session's hours, holidays included, early closes cut."""
         return self.session_days(name, weekdays).bounds
@@ -123,8 +115,8 @@ class TradingCalendar:
     def session_days(self, name: str, weekdays: tuple[int, ...] | None = None) -> SessionDays:
         """A session's hours on the given weekdays (its own by default) and how full each day is.
 
-        A day its exchange does not trade is a holiday (``holiday_factor``); a
-        day it closes early ends at that close, if that is before the session's.
+        A weekday its exchange does not trade is a holiday (``holiday_factor``);
+        a day it closes early ends at that close, if that is before the session's.
         """
         session = self.market.session(name)
         days = self._local_days(session.tz, session.weekdays if weekdays is None else weekdays)
@@ -143,7 +135,7 @@ class TradingCalendar:
         if session.exchange is not None and days:
             trading, early = _exchange_days(session.exchange, *self._near())
             for i, day in enumerate(days):
-                if day not in trading:
+                if day.weekday() < 5 and day not in trading:  # a weekend is no holiday
                     factor[i] = session.holiday_factor
                 elif day in early:
                     bounds[i, 1] = min(bounds[i, 1], early[day] - self._epoch)

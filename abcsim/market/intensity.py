@@ -42,11 +42,8 @@ def grid(calendar: TradingCalendar, step_s: float = GRID_STEP_S) -> FloatArray:
 
 
 class Intensity:
-    """λ(t) and Λ(t) for one agent type over the calendar's horizon.
-
-    ``smooth`` is λ without the market's activity; ``values`` is λ with it, as
-    ``activity`` (A on :func:`grid`) gives it.
-    """
+    """λ(t) and Λ(t) for one agent type over the calendar's horizon: the smooth λ times the
+    market's ``activity`` (A on :func:`grid`), if given."""
 
     def __init__(
         self,
@@ -58,11 +55,9 @@ class Intensity:
         centers = grid(calendar, step_s)
         self.step_s = step_s
         self.edges = np.append(centers - step_s / 2, centers[-1] + step_s / 2)
-        self.smooth = intensity_at(calendar, profile, centers)
-        if activity is None or profile.activity == 0:
-            values = self.smooth
-        else:
-            values = self.smooth * activity**profile.activity
+        values = intensity_at(calendar, profile, centers)
+        if activity is not None and profile.activity != 0:
+            values = values * activity**profile.activity
         self._set(values)
 
     def _set(self, values: FloatArray) -> None:
@@ -72,7 +67,7 @@ class Intensity:
     def weighted(self, weight: FloatArray) -> Intensity:
         """This λ times a per-cell ``weight`` (an agent's own presence at its desk)."""
         copy = object.__new__(Intensity)
-        copy.step_s, copy.edges, copy.smooth = self.step_s, self.edges, self.smooth * weight
+        copy.step_s, copy.edges = self.step_s, self.edges
         copy._set(self.values * weight)
         return copy
 

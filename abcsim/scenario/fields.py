@@ -83,10 +83,14 @@ class Fields:
             raise self.error(key, f"must be <= {max:g}, got {value:g}")
         return value
 
-    def whole(self, key: str, default: Any = _MISSING, *, min: int | None = None) -> Any:
+    def whole(
+        self, key: str, default: Any = _MISSING, *, min: int | None = None, max: int | None = None
+    ) -> Any:
         value = self._get(key, default, int, "a whole number")
         if value is not None and min is not None and value < min:
             raise self.error(key, f"must be >= {min}, got {value}")
+        if value is not None and max is not None and value > max:
+            raise self.error(key, f"must be <= {max:,}, got {value:,}")
         return value
 
     def time(self, key: str, default: Any = _MISSING) -> Any:

@@ -57,6 +57,7 @@ from abcsim.scenario.spec import (
 )
 
 WEEKDAYS_MON_FRI = (0, 1, 2, 3, 4)
+MAX_SIZE = 2**31 - 1  # the schedule's size column is int32
 
 
 def builtin_scenarios() -> tuple[str, ...]:
@@ -304,6 +305,8 @@ def _session(f: Fields) -> Session:
 
 
 def _news(f: Fields) -> NewsSpike:
+    if f.has("minutes"):
+        raise f.error("minutes", "is no more: news now decays, set decay_minutes")
     news = NewsSpike(
         name=f.text("name"),
         tz=_tz(f, "tz"),
@@ -371,7 +374,7 @@ def _agent(f: Fields, name: str, market: Market) -> AgentType:
         kind=kind,
         user_class=f.text("user_class", name),
         count=f.whole("count", min=0),
-        regions=_regions(f, market, required=kind in ("trading", "hft")),
+        regions=() if kind == "monitor" else _regions(f, market, required=kind != "batch"),
         weekdays=f.weekdays("weekdays", WEEKDAYS_MON_FRI),
         login_jitter_minutes=f.number("login_jitter_minutes", 15.0, min=0.0),
         mix=_weights(f.table("mix")),
@@ -420,20 +423,20 @@ def _sizes(f: Fields) -> tuple[SizeSpec, ...]:
 
 def _size(f: Fields) -> SizeSpec:
     """``{ min, max }``: uniform; ``{ median, tail, max, round }``: heavy-tailed (from min, 1)."""
-    low = f.whole("min", 1, min=1)
+    low = f.whole("min", 1, min=1, max=MAX_SIZE)
     if f.has("tail") or f.has("median"):
         median = f.number("median", above=float(low))
         size = SizeSpec(
             low=low,
-            high=f.whole("max", 1_000_000, min=1),
+            high=f.whole("max", 1_000_000, min=1, max=MAX_SIZE),
             median=median,
-            tail=f.number("tail", above=0.0, max=10.0),
+            tail=f.number("tail", min=0.5, max=10.0),
             round=f.number("round", 0.0, min=0.0, max=1.0),
         )
         if size.high <= median:
             raise f.error("max", f"must be above the median ({median:g}), got {size.high}")
     else:
-        size = SizeSpec(low=low, high=f.whole("max", low, min=1))
+        size = SizeSpec(low=low, high=f.whole("max", low, min=1, max=MAX_SIZE))
         if size.high < low:
             raise f.error("max", f"must be >= min ({low}), got {size.high}")
     f.done()
@@ -462,6 +465,9 @@ def _trading(f: Fields) -> TradingBehaviour:
 
 
 def _hft(f: Fields) -> HftBehaviour:
+    for old in ("burst_share", "burst_decay_s"):
+        if f.has(old):
+            raise f.error(old, "is no more: set branching, kernel and shared (see the README)")
     return HftBehaviour(
         rate=f.number("rate", min=0.0),
         poll_shape=f.number("poll_shape", 4.0, above=0.0),
@@ -478,7 +484,7 @@ def _kernel(f: Fields) -> HawkesKernel:
         shortest_s=f.number("shortest_s", default.shortest_s, above=0.0),
         longest_s=f.number("longest_s", default.longest_s, above=0.0),
         exponent=f.number("exponent", default.exponent, min=0.0, max=3.0),
-        terms=f.whole("terms", default.terms, min=1),
+        terms=f.whole("terms", default.terms, min=1, max=64),
     )
     if kernel.longest_s < kernel.shortest_s:
         raise f.error("longest_s", f"must be >= shortest_s ({kernel.shortest_s:g})")
@@ -487,7 +493,7 @@ def _kernel(f: Fields) -> HawkesKernel:
 
 
 def _monitor(f: Fields) -> MonitorBehaviour:
-    interval = f.number("interval_s", above=0.0)
+    interval = f.number("interval_s", min=0.01)
     jitter = f.number("jitter_s", 0.0, min=0.0)
     if jitter >= interval / 2:
         raise f.error(

@@ -51,7 +51,7 @@ def read_calendar(path: str | Path) -> tuple[Release, ...]:
 @cache
 def _read_calendar(path: str, stamp: int) -> tuple[Release, ...]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # a spreadsheet's BOM is no column
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(path, "", f"cannot read the release calendar: {exc}") from None
     return parse_calendar(text, path)
@@ -59,21 +59,27 @@ def _read_calendar(path: str, stamp: int) -> tuple[Release, ...]:
 
 def parse_calendar(text: str, source: str) -> tuple[Release, ...]:
     """Releases from calendar CSV text; ``source`` names it in errors."""
-    numbered = [
-        (n, line) for n, line in enumerate(text.splitlines(), 1) if not line.startswith("#")
-    ]
-    rows = csv.reader(io.StringIO("\n".join(line for _, line in numbered)))
-    header = next(rows, None)
-    if header is None or tuple(h.strip() for h in header) != RELEASE_COLUMNS:
-        raise ScenarioError(source, "header", f"must be {','.join(RELEASE_COLUMNS)}")
+    rows = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
     releases = []
-    for (line, _), row in zip(numbered[1:], rows, strict=True):
-        if not row:
-            continue
-        if len(row) != len(RELEASE_COLUMNS):
-            raise ScenarioError(source, f"line {line}", f"needs {len(RELEASE_COLUMNS)} columns")
-        fields = dict(zip(RELEASE_COLUMNS, (cell.strip() for cell in row), strict=True))
-        releases.append(_release(fields, source, f"line {line}"))
+    try:
+        for row in rows:
+            where = f"line {rows.line_num}"
+            if not row or row[0].lstrip().startswith("#"):
+                continue
+            cells = [cell.strip() for cell in row]
+            if header is None:
+                header = cells
+                if tuple(header) != RELEASE_COLUMNS:
+                    raise ScenarioError(source, "header", f"must be {','.join(RELEASE_COLUMNS)}")
+                continue
+            if len(cells) != len(RELEASE_COLUMNS):
+                raise ScenarioError(source, where, f"needs {len(RELEASE_COLUMNS)} columns")
+            releases.append(_release(dict(zip(RELEASE_COLUMNS, cells, strict=True)), source, where))
+    except csv.Error as exc:
+        raise ScenarioError(source, f"line {rows.line_num}", f"not CSV: {exc}") from None
+    if header is None:
+        raise ScenarioError(source, "header", f"must be {','.join(RELEASE_COLUMNS)}")
     return tuple(sorted(releases, key=lambda r: r.at))
 
 

@@ -94,8 +94,9 @@ class Session:
     each real open of that exchange adds a burst of ``open_burst`` × baseline
     decaying with time constant ``burst_decay_minutes``, and the exchange's
     calendar thins the session: on its holidays only ``holiday_factor`` of the
-    session's weight (and of its desks) remains — New York on Thanksgiving —
-    and on an early close its desks leave at the close.
+    session's weight remains, and only that share of its desks come in — the
+    two multiply: a New York desk user's traffic on Thanksgiving is about
+    0.3 × 0.7 of a normal day's — and on an early close its desks leave at the close.
     """
 
     name: str
@@ -194,7 +195,7 @@ class Market:
     sessions: tuple[Session, ...]
     news: tuple[NewsSpike, ...]
     releases: tuple[Release, ...] = ()
-    activity: Activity = NO_ACTIVITY
+    activity: Activity = DEFAULT_ACTIVITY
 
     def session(self, name: str) -> Session:
         return next(s for s in self.sessions if s.name == name)

@@ -155,17 +155,10 @@ def apportion(weights: tuple[tuple[str, float], ...], count: int) -> list[str | 
 def seed_sequences(
     seed: int, n_agents: int
 ) -> tuple[list[np.random.SeedSequence], np.random.SeedSequence]:
-    """One seed sequence per agent (in id order) and one for the market."""
+    """One seed sequence per agent (in id order), and one for the market: it spawns one for
+    the activity and one per agent type for shared events."""
     agents, market = np.random.SeedSequence(seed).spawn(2)
     return agents.spawn(n_agents), market
-
-
-def market_activity(
-    scenario: Scenario, calendar: TradingCalendar, market: np.random.SeedSequence
-) -> FloatArray:
-    """A(t) on λ's grid, from the market's first stream."""
-    rng = np.random.default_rng(market.spawn(1)[0])
-    return activity_path(scenario.market.activity, calendar, grid(calendar), rng)
 
 
 def agent_contexts(
@@ -173,8 +166,9 @@ def agent_contexts(
 ) -> Iterator[AgentContext]:
     """Every agent of the scenario, in id order, with its region, market and own generator."""
     seeds, market = seed_sequences(run.seed, scenario.n_agents)
-    activity = market_activity(scenario, calendar, market)
-    shared_seeds = market.spawn(1 + len(scenario.agents))[1:]
+    activity_seed, *shared_seeds = market.spawn(1 + len(scenario.agents))
+    rng = np.random.default_rng(activity_seed)
+    activity = activity_path(scenario.market.activity, calendar, grid(calendar), rng)
     agent_id = 0
     for spec, shared_seed in zip(scenario.agents, shared_seeds, strict=True):
         intensity = Intensity(calendar, spec.profile, activity)

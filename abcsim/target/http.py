@@ -51,12 +51,12 @@ MAX_BODY = 1024**2
 MAX_PIPELINED = 32
 """Requests a connection may have waiting before the server stops reading it."""
 KEEPALIVE_S = 75.0
+"""A connection idle this long is closed (as nginx's and aiohttp's default)."""
 BACKLOG = 1024
 """Connections the kernel holds for the server before it accepts them. asyncio's
 ``create_server`` would listen again with its default of 100: a load generator's
 first burst of connections beyond that is dropped, and each one retried only a
 second later (a TCP SYN retransmission) shows as a second of latency."""
-"""A connection idle this long is closed (as nginx's and aiohttp's default)."""
 SERVER = "abcsim-target"
 
 _log = logging.getLogger("abcsim.target")

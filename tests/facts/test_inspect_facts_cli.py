@@ -59,6 +59,11 @@ def test_a_bad_counts_csv_is_one_line_naming_file_line_and_field(day: Path, tmp_
     )
     result = run_cli("inspect", "day.parquet", "--against", "prod.csv", cwd=tmp_path)
     assert error_line(result) == "error: prod.csv: line 3: count: not a whole number"
+    (tmp_path / "odd.csv").write_text(
+        "time,count\n2026-01-13T00:00:00,5\n2026-01-13T00:00:07,6\n", encoding="utf-8"
+    )
+    result = run_cli("inspect", "day.parquet", "--against", "odd.csv", cwd=tmp_path)
+    assert error_line(result).startswith("error: odd.csv: time: rows 7 s apart; bins must")
     result = run_cli("inspect", "day.parquet", "--facts", "--flat-hours", "12-9", cwd=tmp_path)
     assert error_line(result) == "error: --flat-hours: must be two UTC hours like 9-12, got '12-9'"
     assert not (tmp_path / "facts.png").exists()

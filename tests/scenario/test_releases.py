@@ -76,6 +76,7 @@ def test_a_scenario_can_filter_scale_add_replace_or_drop_releases(tmp_path: Path
         ("2026-01-01,08:30,UTC,x,y,0.5,3", "line 3: peak"),
         ("2026-01-01,08:30,UTC,x,y,2,0", "line 3: decay_minutes"),
         ("2026-01-01,08:30,UTC,x,y,2", "line 3"),
+        ('2026-01-01,08:30,UTC,x,"two\nlines",2', "line 4"),
     ],
 )
 def test_a_bad_calendar_row_names_the_file_line_and_column(row: str, where: str) -> None:
