@@ -36,10 +36,6 @@ class Shape:
         return max(shares) / min(shares)
 
     @property
-    def peak_hour(self) -> int:
-        return int(np.nanargmax(self.hour_shares))
-
-    @property
     def night_share(self) -> float:
         return float(sum(self.hour_shares[h] for h in NIGHT_HOURS))
 
