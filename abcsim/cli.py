@@ -282,11 +282,23 @@ def target(
 )
 @click.option("--scenario", help="Endpoints and SLOs from this scenario, not the schedule's own.")
 @click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
+    "--engine",
+    type=click.Choice(["abcsim", "locust"]),
+    default="abcsim",
     show_default=True,
-    help="Processes, sharded by agent.",
+    help="Who sends: abcsim's own client, or a local Locust master and workers.",
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    help="Sending processes, sharded by agent [1; locust: 2].",
+)
+@click.option(
+    "--workers",
+    "old_workers",
+    type=click.IntRange(min=1),
+    hidden=True,
+    help="Deprecated spelling of --processes.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress line.")
 @click.pass_context
@@ -305,7 +317,9 @@ def replay(
     csv_prefix: str | None,
     allow_host: tuple[str, ...],
     scenario: str | None,
-    workers: int,
+    engine: str,
+    processes: int | None,
+    old_workers: int | None,
     quiet: bool,
 ) -> None:
     """Replay SCHEDULE against a live system at its scheduled times.
@@ -315,11 +329,16 @@ def replay(
     exit 0 when every target holds, 1 when one is breached, 2 on bad input,
     130 when stopped early (Ctrl-C, SIGTERM; the summary is still printed).
 
+    --processes N shards the load by agent over N processes; --engine locust
+    sends it from a local Locust master and N workers instead (pip install
+    'abcsim[locust]'), as a run over many machines would (see README).
+
     \b
     Examples:
       abcsim replay week.parquet --target http://127.0.0.1:8080 --window 'Tue 13:00..Tue 14:00'
       abcsim replay week.parquet -t http://127.0.0.1:8080 -w 'Tue 13:00..Tue 14:00' \
           --speed 60 --csv ci/tue
+      abcsim replay week.parquet -t http://127.0.0.1:8080 --engine locust --processes 2
       abcsim replay week.parquet -t https://staging.abc.internal --allow-host staging.abc.internal
     """
     from abcsim.replay import prepare_replay, run_replay
@@ -347,17 +366,34 @@ def replay(
         f"(peak {prepared.peak_per_second:,.0f}/s, {plan.window.length / plan.speed:,.0f} s)",
         err=True,
     )
-    progress = None if quiet else ProgressLine()
-    report = run_replay(
-        prepared,
-        results,
-        workers=workers,
-        csv_prefix=csv_prefix,
-        name_width=terminal_name_width(),
-        progress=progress,
-    )
-    if progress is not None:
-        progress.close()
+    if old_workers is not None:
+        click.echo("note: --workers is now --processes (--workers will go)", err=True)
+        processes = processes or old_workers
+    if engine == "locust":
+        from abcsim.locust.launch import replay_on_locust
+
+        click.echo(f"on Locust: a master and {processes or 2} workers", err=True)
+        report = replay_on_locust(
+            prepared,
+            results,
+            processes=processes or 2,
+            env=os.environ,
+            scenario=scenario,
+            csv_prefix=csv_prefix,
+            name_width=terminal_name_width(),
+        )
+    else:
+        progress = None if quiet else ProgressLine()
+        report = run_replay(
+            prepared,
+            results,
+            workers=processes or 1,
+            csv_prefix=csv_prefix,
+            name_width=terminal_name_width(),
+            progress=progress,
+        )
+        if progress is not None:
+            progress.close()
     for line in report.lines:
         click.echo(line)
     for line in report.breaches:
@@ -391,6 +427,20 @@ class ProgressLine:
     def close(self) -> None:
         if self._tty and self._count:
             click.echo(err=True)
+
+
+@main.command()
+def locustfile() -> None:
+    """Print the path of abcsim's replay locustfile (for Locust's master and workers).
+
+    \b
+    Examples:
+      ABC_SCHEDULE=week.parquet locust -f "$(abcsim locustfile)" --master --expect-workers 4
+      ABC_SCHEDULE=week.parquet locust -f "$(abcsim locustfile)" --worker --master-host HOST
+    """
+    from abcsim.locust import LOCUSTFILES
+
+    click.echo(LOCUSTFILES["replay"])
 
 
 @main.command()

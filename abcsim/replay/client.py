@@ -22,6 +22,19 @@ _JSON = (("Content-Type", "application/json"), ("X-ABC-Synthetic", "1"))
 _NO_BODY = (("X-ABC-Synthetic", "1"),)
 
 
+def json_body(size: int, event_id: int) -> bytes:
+    """The body of every request that has one: ``{"size": 20, "event_id": 7}``."""
+    return b'{"size": %d, "event_id": %d}' % (size, event_id)
+
+
+def request_headers(event_id: int, agent_type: str, *, has_body: bool) -> dict[str, str]:
+    """The headers of one request, as a mapping (for clients that take one, e.g. Locust's)."""
+    headers = dict(_JSON if has_body else _NO_BODY)
+    headers["X-ABC-Event-Id"] = str(event_id)
+    headers["X-ABC-Agent-Type"] = agent_type
+    return headers
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
@@ -56,8 +69,7 @@ class Client:
         route = self._routes[request]
         headers = b"X-ABC-Event-Id: %d\r\n%s" % (event_id, self._agent_headers[agent_type])
         if route.has_body:
-            body = b'{"size": %d, "event_id": %d}' % (size, event_id)
-            return route.head.render(b"", headers, body)
+            return route.head.render(b"", headers, json_body(size, event_id))
         return route.head.render(b"%ssize=%d" % (route.query_joint, size), headers, None)
 
     async def send(self, event_id: int, agent_type: int, request: int, size: int) -> Answer:

@@ -5,16 +5,23 @@ Replay goes to loopback freely. Any other host — a staging cluster, say
 scenario's allow-list, or the replay refuses before its first request. And a
 hard ceiling on the request rate catches ``--speed 600`` typed for
 ``--speed 60``: the busiest wall-clock second of the planned slice is
-computed up front and compared with it.
+computed up front and compared with it. And nothing that places orders goes
+to a host that is not loopback unless ``ABC_PERFORMANCE_MODE=true`` says the
+system simulates them.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from abcsim.errors import ReplayError
+
+ORDER_REQUESTS = ("trade_execution", "multi_agent_workflow")
+"""Requests that place orders: a workflow's last stage is a trade execution."""
+
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
 
 
 def target_host(url: str) -> str:
@@ -57,3 +64,26 @@ def check_rate(peak_per_second: float, max_rate: float, speed: float, scale: flo
             f"{peak_per_second:,.0f} requests, over the ceiling of {max_rate:,.0f}/s "
             "(raise --max-rate if that is really meant)"
         )
+
+
+def performance_mode(env: Mapping[str, str]) -> bool:
+    """``ABC_PERFORMANCE_MODE``: does the system under test simulate its orders?"""
+    raw = env.get("ABC_PERFORMANCE_MODE", "")
+    if raw.strip().lower() in _TRUE:
+        return True
+    if raw.strip().lower() in _FALSE:
+        return False
+    raise ReplayError(f"ABC_PERFORMANCE_MODE: must be true or false, got {raw!r}")
+
+
+def check_orders(url: str, requests: Iterable[str], env: Mapping[str, str]) -> None:
+    """Refuse to send order-placing ``requests`` to a non-loopback system not in performance
+    mode: a load test must never place real orders."""
+    orders = sorted(set(requests) & set(ORDER_REQUESTS))
+    host = target_host(url)
+    if not orders or is_loopback(host) or performance_mode(env):
+        return
+    raise ReplayError(
+        f"ABC_PERFORMANCE_MODE: {host} would receive {' and '.join(orders)} requests, which "
+        "place orders; set ABC_PERFORMANCE_MODE=true once the system runs in performance mode"
+    )

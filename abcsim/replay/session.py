@@ -24,6 +24,7 @@ from abcsim.results import (
     check_slos,
     format_breaches,
     read_results,
+    read_results_meta,
     results_stats,
     slo_exit_status,
     stats_history,
@@ -58,7 +59,15 @@ def run_replay(
     lead = LEAD_S + (SPAWN_LEAD_S if workers > 1 else 0.0)
     start_at = time.time() + lead
     plan = replace(prepared.plan, start_at=start_at)
-    meta = ResultsMeta(
+    with ResultsWriter(out, replay_meta(prepared, start_at)) as writer:
+        run = replay_sharded(plan, writer, workers, progress)
+    return replay_report(prepared, out, run, csv_prefix=csv_prefix, name_width=name_width)
+
+
+def replay_meta(prepared: PreparedReplay, start_at: float) -> ResultsMeta:
+    """The results file's metadata for a replay whose clock starts at ``start_at`` (epoch s)."""
+    plan = prepared.plan
+    return ResultsMeta(
         source="replay",
         target=plan.target,
         scenario_name=prepared.scenario.name,
@@ -70,9 +79,21 @@ def run_replay(
         speed=plan.speed,
         scale=plan.scale,
     )
-    with ResultsWriter(out, meta) as writer:
-        run = replay_sharded(plan, writer, workers, progress)
+
+
+def replay_report(
+    prepared: PreparedReplay,
+    out: str | Path,
+    run: ReplayRun,
+    *,
+    csv_prefix: str | None = None,
+    name_width: int = 80,
+) -> ReplayReport:
+    """Read the results file ``out`` back and build the end-of-run report, whichever
+    engine wrote it (this process, N local processes, or Locust's master and workers)."""
     frame = read_results(out)
+    meta = read_results_meta(out)
+    plan = prepared.plan
     clock = RunClock(plan.window.start, plan.speed, meta.wall_start)
     endpoints = prepared.scenario.endpoints
     # the run lasts from the clock's start to its last answer (Locust's rule)

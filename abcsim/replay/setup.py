@@ -3,7 +3,8 @@
 ``prepare_replay`` reads the schedule's metadata (its scenario gives the
 endpoint table and the SLOs unless ``--scenario`` names another), resolves
 the window, refuses a non-loopback target that is not allowed, and computes
-the busiest wall-clock second of the slice to refuse a rate over the ceiling.
+the busiest wall-clock second of the slice to refuse a rate over the ceiling,
+and refuses to send orders to a system that is not in performance mode.
 ``ABC_MAX_CONCURRENT_REQUESTS`` gives the in-flight bound when no flag does,
 as in the performance suite's configuration.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from abcsim.errors import ReplayError
 from abcsim.replay.runner import ReplayPlan
-from abcsim.replay.safety import check_rate, check_target
+from abcsim.replay.safety import check_orders, check_rate, check_target
 from abcsim.scenario import Scenario, load_scenario, parse_scenario
 from abcsim.schedule.parquet import ScheduleMeta, read_meta
 from abcsim.schedule.slicing import Window, parse_window, slice_rate_peak
@@ -34,6 +35,7 @@ class PreparedReplay:
     meta: ScheduleMeta
     events: int
     peak_per_second: float
+    max_rate: float  # the ceiling the peak was checked against
 
 
 def prepare_replay(
@@ -64,12 +66,13 @@ def prepare_replay(
         load_scenario(scenario) if scenario else parse_scenario(meta.scenario_text, str(schedule))
     )
     check_target(target, (*allow_hosts, *spec.replay.allow_hosts))
+    check_orders(target, spec.requests_sent, env)
     slice_ = (
         parse_window(window, meta.start, meta.duration_s)
         if window
         else Window(0.0, meta.duration_s)
     )
-    in_flight = max_in_flight if max_in_flight is not None else _env_in_flight(env)
+    in_flight = max_in_flight if max_in_flight is not None else env_in_flight(env)
     if in_flight < 1:
         raise ReplayError(f"--max-in-flight: must be >= 1, got {in_flight}")
     events, peak = slice_rate_peak(schedule, slice_, speed=speed, scale=scale)
@@ -88,10 +91,10 @@ def prepare_replay(
         timeout_s=timeout_s,
         lateness_s=lateness_s,
     )
-    return PreparedReplay(plan, spec, meta, events, peak)
+    return PreparedReplay(plan, spec, meta, events, peak, ceiling)
 
 
-def _env_in_flight(env: Mapping[str, str]) -> int:
+def env_in_flight(env: Mapping[str, str]) -> int:
     raw = env.get("ABC_MAX_CONCURRENT_REQUESTS")
     if raw is None:
         return DEFAULT_MAX_IN_FLIGHT

@@ -506,3 +506,10 @@ class Scenario:
 
     def agent_type(self, name: str) -> AgentType:
         return next(a for a in self.agents if a.name == name)
+
+    @property
+    def requests_sent(self) -> tuple[str, ...]:
+        """The request types some agent sends (a positive weight in its mix)."""
+        return tuple(
+            r for i, r in enumerate(REQUEST_TYPES) if any(a.mix[i] > 0 for a in self.agents)
+        )

@@ -1,0 +1,163 @@
+"""``abcsim replay --engine locust``: a local Locust master and N workers, started for you.
+
+The same replay as ``abcsim replay`` (same checks, same results file, same
+summary, SLO verdict and exit status), but sent by Locust's distributed
+engine: a master (``--headless --expect-workers N``, bound to loopback) and N
+``--worker`` processes running abcsim's replay locustfile
+(:mod:`~abcsim.locust.master`, :mod:`~abcsim.locust.worker`). It is the
+one-machine rehearsal of a run spread over many machines, where the user
+starts the same master and workers by hand.
+
+The replay's choices reach the processes as ``ABC_*`` variables. Their
+output goes to ``RESULTS.locust.log``. They run in their own session, so a
+Ctrl-C reaches only this process, which passes it on to the master: the
+master stops the workers, collects their last rows and closes the file with
+one row per event. And they die with this process (Linux ``PR_SET_PDEATHSIG``):
+a replay killed with ``kill -9`` leaves no workers sending load behind it.
+
+Plain Python: it starts Locust, it never imports it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import IO
+
+from abcsim.errors import ReplayError
+from abcsim.locust import LOCUSTFILES
+from abcsim.replay.runner import ReplayRun
+from abcsim.replay.safety import target_host
+from abcsim.replay.session import ReplayReport, replay_report
+from abcsim.replay.setup import PreparedReplay
+
+WORKER_EXIT_S = 30.0
+"""How long workers may take to quit after the master has."""
+
+
+def replay_on_locust(
+    prepared: PreparedReplay,
+    out: str | Path,
+    *,
+    processes: int,
+    env: Mapping[str, str],
+    scenario: str | None = None,
+    csv_prefix: str | None = None,
+    name_width: int = 80,
+) -> ReplayReport:
+    """Replay ``prepared`` on a local Locust master and ``processes`` workers; see the module."""
+    if importlib.util.find_spec("locust") is None:
+        raise ReplayError("--engine locust: Locust is not installed; pip install 'abcsim[locust]'")
+    out = Path(out)
+    log_path = out.with_name(out.name.removesuffix(".parquet") + ".locust.log")
+    began = time.perf_counter()
+    port = _free_port()
+    # the schedule's own scenario unless --scenario named one (never a stray ABC_SCENARIO)
+    child_env = {k: v for k, v in env.items() if k != "ABC_SCENARIO"}
+    child_env.update(replay_env(prepared, out), **({"ABC_SCENARIO": scenario} if scenario else {}))
+    locust = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILES["replay"])]
+    master_args = ["--master", "--headless", "--expect-workers", str(processes)]
+    master_args += ["--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
+    master_args += ["--host", prepared.plan.target, "--only-summary"]
+    worker_args = ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+    with log_path.open("w") as log:
+        master = _start([*locust, *master_args], child_env, log)
+        workers = [_start([*locust, *worker_args], child_env, log) for _ in range(processes)]
+        stopped = _wait(master, workers)
+    if master.returncode not in (0, 1) or not out.exists():
+        tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+        raise ReplayError(
+            f"--engine locust: the Locust master exited with status {master.returncode}; "
+            f"see {log_path}" + (f" ({tail[-1].strip()})" if tail else "")
+        )
+    run = ReplayRun(events=_rows(out), interrupted=stopped, wall_s=time.perf_counter() - began)
+    return replay_report(prepared, out, run, csv_prefix=csv_prefix, name_width=name_width)
+
+
+def replay_env(prepared: PreparedReplay, out: Path) -> dict[str, str]:
+    """The ``ABC_*`` variables that carry a checked replay to Locust's processes."""
+    plan = prepared.plan
+    return {
+        "ABC_SCHEDULE": str(plan.schedule),
+        "ABC_WINDOW": f"{plan.window.start!r}..{plan.window.end!r}",
+        "ABC_SPEED": repr(plan.speed),
+        "ABC_SCALE": repr(plan.scale),
+        "ABC_RESULTS": str(out),
+        "ABC_TIMEOUT": repr(plan.timeout_s),
+        "ABC_LATENESS": repr(plan.lateness_s),
+        "ABC_MAX_CONCURRENT_REQUESTS": str(plan.max_in_flight),
+        "ABC_MAX_RATE": repr(prepared.max_rate),
+        "ABC_ALLOW_HOSTS": target_host(plan.target),  # allowed here already
+    }
+
+
+def _start(command: list[str], env: Mapping[str, str], log: IO[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        command,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # a terminal's Ctrl-C reaches us; we stop the master
+        preexec_fn=_die_with_parent(),
+    )
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A child that gets SIGTERM when this process dies, however it dies (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+
+    def arm() -> None:
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    return arm
+
+
+def _wait(master: subprocess.Popen[bytes], workers: list[subprocess.Popen[bytes]]) -> bool:
+    """Wait for the master; a Ctrl-C or SIGTERM here is passed to it as SIGINT. Returns
+    whether the run was stopped. Workers that outlive the master are ended."""
+    stopped = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopped
+        stopped = True
+        if master.poll() is None:
+            master.send_signal(signal.SIGINT)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while master.poll() is None:
+            time.sleep(0.1)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        deadline = time.monotonic() + WORKER_EXIT_S
+        for worker in workers:
+            try:
+                worker.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+    return stopped
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(path).metadata.num_rows)

@@ -1,0 +1,157 @@
+"""Open-loop replay on Locust's master and workers, as real processes on 127.0.0.1.
+
+A slice of smoke's schedule (Tue 13:00-13:02 UTC, speed 24: five seconds) is
+replayed by a Locust master and two workers. The master's results file must
+hold exactly one row per event of the slice, no event may reach the target
+twice (its request counter rises by exactly the rows sent), and the counts per
+request type must equal those of ``abcsim replay`` on the same slice.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from abcsim.locust import LOCUSTFILES
+from abcsim.results import read_results
+from abcsim.scenario import load_scenario, resolve_run
+from abcsim.schedule.parquet import read_meta
+from abcsim.schedule.slicing import iter_slice, parse_window
+from abcsim.simulate import write_schedule
+from abcsim.target import RunningTarget
+from tests.conftest import Serve, fixed_scenario
+from tests.helpers import run_cli
+from tests.locust.runs import LocustRun, free_port, start_locust
+
+WINDOW, SPEED = "Tue 13:00..Tue 13:02", "24"
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    scenario = load_scenario("smoke")
+    path = tmp_path_factory.mktemp("smoke") / "smoke.parquet"
+    write_schedule(scenario, resolve_run(scenario, {}), path)
+    return path
+
+
+@pytest.fixture
+def target(serve: Serve) -> RunningTarget:
+    return serve(fixed_scenario(1.0, workers=512, queue_limit=10_000))
+
+
+def slice_event_ids(schedule: Path) -> list[int]:
+    meta = read_meta(schedule)
+    window = parse_window(WINDOW, meta.start, meta.duration_s)
+    return sorted(int(e) for b in iter_slice(schedule, window) for e in b.event_id)
+
+
+def requests_received(target: RunningTarget) -> float:
+    """The target's ``abc_target_requests_total``, all request types."""
+    with urllib.request.urlopen(f"{target.url}/metrics", timeout=5.0) as answer:
+        text = answer.read().decode()
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "abc_target_requests_total"
+    )
+
+
+def start_cluster(
+    schedule: Path, target: RunningTarget, folder: Path, workers: int = 2
+) -> tuple[LocustRun, list[LocustRun], Path]:
+    """``locust --master`` and ``workers`` × ``locust --worker`` with abcsim's replay locustfile."""
+    results = folder / "cluster.parquet"
+    env = {"ABC_SCHEDULE": str(schedule), "ABC_WINDOW": WINDOW, "ABC_SPEED": SPEED,
+           "ABC_RESULTS": str(results)}  # fmt: skip
+    port = str(free_port())
+    master = start_locust(
+        LOCUSTFILES["replay"], "--master", "--headless", "--expect-workers", str(workers),
+        "--master-bind-host", "127.0.0.1", "--master-bind-port", port, "--host", target.url,
+        cwd=folder, env=env,
+    )  # fmt: skip
+    worker = ("--worker", "--master-host", "127.0.0.1", "--master-port", port)
+    others = [
+        start_locust(LOCUSTFILES["replay"], *worker, cwd=folder, env=env) for _ in range(workers)
+    ]
+    return master, others, results
+
+
+def test_a_master_and_two_workers_replay_each_event_once(
+    smoke: Path, target: RunningTarget, tmp_path: Path
+) -> None:
+    before = requests_received(target)
+    master, workers, results = start_cluster(smoke, target, tmp_path)
+    status, output = master.finish()
+    assert status == 0, output[-3000:]
+    for worker in workers:
+        assert worker.finish(30.0)[0] == 0
+    frame = read_results(results)
+    assert sorted(frame.event_id) == slice_event_ids(smoke)  # one row per event, no more
+    sent = int(frame.sent.notna().sum())
+    assert requests_received(target) - before == sent  # none sent twice
+    assert (frame.outcome == "ok").mean() > 0.95, frame.outcome.value_counts()
+
+    own = tmp_path / "own.parquet"
+    single = run_cli(
+        "replay", str(smoke), "-t", target.url, "-w", WINDOW, "--speed", SPEED, "--out", str(own),
+        "-q", cwd=tmp_path,
+    )  # fmt: skip
+    assert single.returncode in (0, 1), single.stderr
+    by_type = frame.groupby("request", observed=False).size()
+    assert by_type.equals(read_results(own).groupby("request", observed=False).size())
+
+
+def test_a_master_stopped_mid_run_still_leaves_one_row_per_event(
+    smoke: Path, target: RunningTarget, tmp_path: Path
+) -> None:
+    master, workers, results = start_cluster(smoke, target, tmp_path)
+    _wait_for("replaying", master)
+    time.sleep(3.0)
+    master.process.send_signal(signal.SIGINT)
+    _, output = master.finish(60.0)
+    for worker in workers:
+        worker.finish(30.0)  # the workers quit with their master
+    assert "stopped early" in output, output[-3000:]
+    frame = read_results(results)
+    assert sorted(frame.event_id) == slice_event_ids(smoke)
+    outcomes = frame.outcome.value_counts()
+    assert outcomes["ok"] > 0 and outcomes["dropped"] > 0, outcomes
+    assert set(frame.error[frame.outcome == "dropped"].str.split(":").str[0]) == {"stopped"}
+
+
+def test_abcsim_replay_on_the_locust_engine_reports_as_usual(
+    smoke: Path, target: RunningTarget, tmp_path: Path
+) -> None:
+    out = tmp_path / "engine.parquet"
+    result = run_cli(
+        "replay", str(smoke), "-t", target.url, "-w", WINDOW, "--speed", SPEED, "--out", str(out),
+        "--engine", "locust", "--processes", "2", "--csv", "ci/run", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "Aggregated" in result.stdout and "By agent type" in result.stdout
+    assert sorted(read_results(out).event_id) == slice_event_ids(smoke)
+    assert (tmp_path / "ci" / "run_stats.csv").exists()
+    assert (tmp_path / "engine.locust.log").read_text().count("Starting Locust") == 3
+
+
+def _wait_for(text: str, run: LocustRun, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while text not in run.log.read_text():
+        assert run.process.poll() is None and time.monotonic() < deadline, run.log.read_text()
+        time.sleep(0.1)
+
+
+def test_replay_workers_is_the_old_spelling_of_processes(
+    smoke: Path, target: RunningTarget, tmp_path: Path
+) -> None:
+    result = run_cli(
+        "replay", str(smoke), "-t", target.url, "-w", "3600..3601", "--workers", "2",
+        "-q", cwd=tmp_path,
+    )  # fmt: skip
+    assert "--workers is now --processes" in result.stderr, result.stderr
