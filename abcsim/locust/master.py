@@ -12,9 +12,11 @@ worker and ends the run when every shard is done.
 Stopped early (Ctrl-C, SIGTERM, the web UI's stop), the master asks the
 workers to stop, waits a few seconds for their last rows, and records every
 event no worker reported as ``dropped`` ("stopped"): the file still holds
-exactly one row per event of the slice. It then prints abcsim's summary and,
-for a run that went to the end, makes the SLO verdict Locust's exit status
-(0 all targets hold, 1 one breached), so a CI job can gate on either tool.
+exactly one row per event of the slice. A worker that dies (Locust misses its
+heartbeats) ends its shard the same way, and the run is marked as stopped
+early. The master then prints abcsim's summary and, for a run that went to the
+end, makes the SLO verdict Locust's exit status (0 all targets hold, 1 one
+breached), so a CI job can gate on either tool.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import pyarrow as pa
 from locust import LoadTestShape, events
 from locust.env import Environment
 from locust.rpc import Message
-from locust.runners import LocalRunner, MasterRunner, Runner
+from locust.runners import STATE_MISSING, LocalRunner, MasterRunner, Runner
 
 from abcsim.errors import AbcsimError
 from abcsim.locust.settings import LocustSettings, fail, locust_settings
@@ -42,7 +44,6 @@ from abcsim.replay.runner import STOP_GRACE_S, ReplayRun
 from abcsim.replay.session import ReplayReport, replay_meta, replay_report
 from abcsim.replay.setup import PreparedReplay, prepare_replay
 from abcsim.results import ResultsWriter
-from abcsim.results.columns import RESULTS_SCHEMA
 from abcsim.schedule.slicing import iter_slice
 
 log = logging.getLogger("abcsim")
@@ -146,12 +147,23 @@ class Collector:
         if not self._current(msg.data) or self.writer is None or self.report is not None:
             return
         for batch in pa.ipc.open_stream(msg.data["ipc"]):
-            self.writer.write(batch.cast(RESULTS_SCHEMA))
+            self.writer.write(batch)  # Arrow IPC keeps the results schema as sent
             self.seen.append(batch.column("event_id").to_numpy())
 
     def take_done(self, environment: Environment, msg: Message, **_: Any) -> None:
         if self._current(msg.data):
             self.done.add(int(msg.data["shard"]))
+
+    def drop_lost(self, runner: Runner) -> None:
+        """A worker gone (killed, its machine down; Locust misses its heartbeats for 3 s)
+        will send nothing more: its shard is over, its unreported events are filled in."""
+        if not isinstance(runner, MasterRunner):
+            return
+        alive = {w.id for w in runner.clients.all if w.state != STATE_MISSING}
+        for worker, plan in self.plans.items():
+            if plan.shard not in self.done and worker not in alive:
+                log.warning("worker %s is gone: shard %d ends here", worker, plan.shard)
+                self.done.add(plan.shard)
 
     def finish(self, runner: Runner) -> None:
         """Close the file with one row per event, then report (once, however the run ended)."""
@@ -214,6 +226,8 @@ class ReplayShape(LoadTestShape):
     def tick(self) -> tuple[int, float] | None:
         collector = COLLECTOR.current
         if collector is not None and collector.started:
+            assert self.runner is not None
+            collector.drop_lost(self.runner)
             if collector.complete or time.time() > collector.deadline:
                 return None
             users = len(collector.plans)

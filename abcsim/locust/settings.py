@@ -36,7 +36,7 @@ from typing import NoReturn, TypeVar
 
 from abcsim.errors import AbcsimError, ScenarioError
 from abcsim.replay.setup import env_in_flight
-from abcsim.target.units import parse_bytes
+from abcsim.scenario.units import parse_bytes
 
 DEFAULT_SCENARIO = "abc_week"
 _D = TypeVar("_D", float, None)

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from abcsim.errors import ScenarioError
-from abcsim.target.units import parse_bytes
+from abcsim.scenario.units import parse_bytes
 
 FAULT_NAMES: tuple[str, ...] = (
     "error_rate",

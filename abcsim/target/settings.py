@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from abcsim.errors import ScenarioError
 from abcsim.scenario.spec import Scenario
+from abcsim.scenario.units import parse_bytes
 from abcsim.target.faults import Faults, parse_faults
-from abcsim.target.units import parse_bytes
 
 ENVIRONMENT = ("ABC_MAX_CONCURRENT_REQUESTS", "ABC_MEMORY_LIMIT")
 

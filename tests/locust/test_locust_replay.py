@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from abcsim.locust import LOCUSTFILES
 from abcsim.results import read_results
 from abcsim.scenario import load_scenario, resolve_run
-from abcsim.schedule.parquet import read_meta
+from abcsim.schedule.parquet import read_meta, read_schedule
 from abcsim.schedule.slicing import iter_slice, parse_window
 from abcsim.simulate import write_schedule
 from abcsim.target import RunningTarget
@@ -97,12 +97,14 @@ def test_a_master_and_two_workers_replay_each_event_once(
     assert requests_received(target) - before == sent  # none sent twice
     assert (frame.outcome == "ok").mean() > 0.95, frame.outcome.value_counts()
 
+    # abcsim's own engine on the same slice, in two processes by the old spelling of --processes
     own = tmp_path / "own.parquet"
     single = run_cli(
         "replay", str(smoke), "-t", target.url, "-w", WINDOW, "--speed", SPEED, "--out", str(own),
-        "-q", cwd=tmp_path,
+        "--workers", "2", "-q", cwd=tmp_path,
     )  # fmt: skip
     assert single.returncode in (0, 1), single.stderr
+    assert "--workers is now --processes" in single.stderr
     by_type = frame.groupby("request", observed=False).size()
     assert by_type.equals(read_results(own).groupby("request", observed=False).size())
 
@@ -125,6 +127,29 @@ def test_a_master_stopped_mid_run_still_leaves_one_row_per_event(
     assert set(frame.error[frame.outcome == "dropped"].str.split(":").str[0]) == {"stopped"}
 
 
+def test_a_worker_killed_mid_run_keeps_its_rows_and_the_rest_are_dropped(
+    smoke: Path, target: RunningTarget, tmp_path: Path
+) -> None:
+    """kill -9 of one worker: Locust misses its heartbeats for about 3 s, the master ends
+    its shard there; the rows it sent before dying are kept, its other events are dropped."""
+    master, workers, results = start_cluster(smoke, target, tmp_path)
+    _wait_for("replaying", master)
+    time.sleep(4.0)  # the clock starts 2 s after "replaying": 2 s of rows sent
+    workers[0].process.kill()
+    _, output = master.finish()
+    workers[1].finish(30.0)
+    assert "is gone" in output and "stopped early" in output, output[-3000:]
+    frame = read_results(results).set_index("event_id").sort_index()
+    assert list(frame.index) == slice_event_ids(smoke)
+    agents = read_schedule(smoke).set_index("event_id").agent_id.loc[frame.index]
+    lost = frame.error == "stopped: no result from its worker"
+    shard = agents % 2  # which of the two shards each event was in
+    lost_in = sorted(set(shard[lost]))
+    assert len(lost_in) == 1, lost_in  # the survivor's shard lost nothing
+    killed = shard == lost_in[0]
+    assert (frame.outcome[killed] == "ok").sum() > 0  # what it sent before dying is kept
+
+
 def test_abcsim_replay_on_the_locust_engine_reports_as_usual(
     smoke: Path, target: RunningTarget, tmp_path: Path
 ) -> None:
@@ -145,13 +170,3 @@ def _wait_for(text: str, run: LocustRun, timeout_s: float = 60.0) -> None:
     while text not in run.log.read_text():
         assert run.process.poll() is None and time.monotonic() < deadline, run.log.read_text()
         time.sleep(0.1)
-
-
-def test_replay_workers_is_the_old_spelling_of_processes(
-    smoke: Path, target: RunningTarget, tmp_path: Path
-) -> None:
-    result = run_cli(
-        "replay", str(smoke), "-t", target.url, "-w", "3600..3601", "--workers", "2",
-        "-q", cwd=tmp_path,
-    )  # fmt: skip
-    assert "--workers is now --processes" in result.stderr, result.stderr

@@ -1,6 +1,6 @@
 """The week inside Locust: with ABC_SCHEDULE, each class's users follow the schedule.
 
-Half an hour of abc_week (Tue 11:40-12:10 UTC, seed 1: New York's desks
+Twenty minutes of abc_week (Tue 11:45-12:05 UTC, seed 1: New York's desks
 arriving, the 12:00 batch jobs) is played at speed 120, a schedule minute every
 half second. Locust logs each class's user count whenever it changes ("All
 users spawned: {...}"); each logged count must be the schedule's count of
@@ -28,7 +28,7 @@ SPEED = 120.0
 
 def test_user_counts_follow_the_active_agents_of_each_type(serve: Serve, tmp_path: Path) -> None:
     scenario = load_scenario("abc_week")
-    run = resolve_run(scenario, {}, seed=1, start="2026-01-13T11:40:00Z", hours=0.5)
+    run = resolve_run(scenario, {}, seed=1, start="2026-01-13T11:45:00Z", hours=1 / 3)
     schedule = tmp_path / "tue.parquet"
     write_schedule(scenario, run, schedule)
     active = active_agents(

@@ -16,11 +16,11 @@ import pytest
 from abcsim import ScenarioError, load_scenario
 from abcsim.scenario.service import service_streams
 from abcsim.scenario.spec import REQUEST_TYPES, WORKFLOW_STAGES, ServiceTime
+from abcsim.scenario.units import parse_bytes
 from abcsim.target import Faults, parse_faults, resolve_target
 from abcsim.target.payloads import _INSTRUMENTS, MAX_QUOTES, Payloads
 from abcsim.target.pool import QueueFull, WorkerPool
 from abcsim.target.service import DRAWN_AHEAD, ServiceModel, draw_ms, stage_requests
-from abcsim.target.units import parse_bytes
 
 # -- service times --------------------------------------------------------------------
 
