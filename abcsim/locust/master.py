@@ -44,6 +44,7 @@ from abcsim.replay.runner import STOP_GRACE_S, ReplayRun
 from abcsim.replay.session import ReplayReport, replay_meta, replay_report
 from abcsim.replay.setup import PreparedReplay, prepare_replay
 from abcsim.results import ResultsWriter
+from abcsim.scenario.spec import REQUEST_TYPES
 from abcsim.schedule.slicing import iter_slice
 
 log = logging.getLogger("abcsim")
@@ -126,7 +127,7 @@ class Collector:
                 timeout_s=plan.timeout_s,
                 lateness_s=plan.lateness_s,
                 max_in_flight=plan.max_in_flight,
-                endpoints=tuple((r, endpoints[r].method, endpoints[r].path) for r in endpoints),
+                endpoints=tuple((r, endpoints[r].method, endpoints[r].path) for r in REQUEST_TYPES),
                 agent_types=plan.agent_types,
                 run_id=run_id,
             )

@@ -53,6 +53,8 @@ FLUSH_S = 1.0
 """Rows go to the master this often."""
 
 PLAN_WAIT_S = 60.0
+YIELD_EVERY = 256
+"""Events sent back to back before a late dispatcher lets the other greenlets run."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,8 @@ class ShardReplay:
                 due = due_times[i]
                 try:
                     delay = due - time.monotonic()
+                    if delay <= 0 and i % YIELD_EVERY == 0:
+                        gevent.sleep(0)  # behind: still let answers, rows and stops in
                     if self.stopping.wait(delay) if delay > 0 else self.stopping.is_set():
                         self.recorder.never_sent(block.take(np.arange(i, len(block))), "stopped")
                         return

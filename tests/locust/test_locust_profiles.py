@@ -112,3 +112,10 @@ def test_active_agents_are_the_distinct_senders_of_each_minute(tmp_path: Path) -
     )
     assert np.array_equal(active.counts, truth.to_numpy())
     assert active.at(41 * 60.0) is None and active.at(0.0) == dict(truth.iloc[0])
+
+
+def test_abcsim_locustfile_names_the_replay_locustfile(tmp_path: Path) -> None:
+    result = run_cli("locustfile", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    path = Path(result.stdout.strip())
+    assert path.name == "replay_locustfile.py" and "ReplayUser" in path.read_text()
