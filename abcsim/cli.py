@@ -370,9 +370,12 @@ def replay(
         click.echo("note: --workers is now --processes (--workers will go)", err=True)
         processes = processes or old_workers
     if engine == "locust":
-        from abcsim.locust.launch import replay_on_locust
+        from abcsim.locust.launch import locust_log, replay_on_locust
 
-        click.echo(f"on Locust: a master and {processes or 2} workers", err=True)
+        click.echo(
+            f"on Locust: a master and {processes or 2} workers; their log: {locust_log(results)}",
+            err=True,
+        )
         report = replay_on_locust(
             prepared,
             results,

@@ -56,7 +56,7 @@ def replay_on_locust(
     if importlib.util.find_spec("locust") is None:
         raise ReplayError("--engine locust: Locust is not installed; pip install 'abcsim[locust]'")
     out = Path(out)
-    log_path = out.with_name(out.name.removesuffix(".parquet") + ".locust.log")
+    log_path = locust_log(out)
     began = time.perf_counter()
     port = _free_port()
     # the schedule's own scenario unless --scenario named one (never a stray ABC_SCENARIO)
@@ -79,6 +79,13 @@ def replay_on_locust(
         )
     run = ReplayRun(events=_rows(out), interrupted=stopped, wall_s=time.perf_counter() - began)
     return replay_report(prepared, out, run, csv_prefix=csv_prefix, name_width=name_width)
+
+
+def locust_log(out: str | Path) -> Path:
+    """Where the master's and workers' output goes: ``week.results.locust.log`` beside
+    ``week.results.parquet``."""
+    out = Path(out)
+    return out.with_name(out.name.removesuffix(".parquet") + ".locust.log")
 
 
 def replay_env(prepared: PreparedReplay, out: Path) -> dict[str, str]:

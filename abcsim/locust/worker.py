@@ -37,9 +37,9 @@ from locust import User, constant, events, task
 from locust.env import Environment
 from locust.rpc import Message
 
-from abcsim.replay.client import json_body, reason, request_headers
+from abcsim.replay.client import answered, json_body, reason, request_headers
 from abcsim.replay.http import Origin
-from abcsim.replay.recorder import CONNECTION_ERROR, HTTP_ERROR, OK, TIMEOUT, Recorder
+from abcsim.replay.recorder import CONNECTION_ERROR, TIMEOUT, Recorder
 from abcsim.replay.runner import STOP_GRACE_S
 from abcsim.results.columns import RESULTS_SCHEMA
 from abcsim.schedule.slicing import EventBlock, Window, iter_slice
@@ -221,9 +221,13 @@ class ShardReplay:
         try:
             with gevent.Timeout(self.plan.timeout_s):
                 response = self.http.request(method, path, body=body, headers=headers)
-                nbytes = len(response.read())
-                status = response.status_code
-            outcome, error = (HTTP_ERROR, f"HTTP {status}") if status >= 400 else (OK, "")
+                answer = answered(response.status_code, len(response.read()))
+            status, outcome, nbytes, error = (
+                answer.status,
+                answer.outcome,
+                answer.nbytes,
+                answer.error,
+            )
         except gevent.Timeout:
             outcome, error = TIMEOUT, "timeout"
         except Exception as exc:  # refused, reset, malformed: still one row

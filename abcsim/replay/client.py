@@ -79,9 +79,14 @@ class Client:
             return Answer(0, TIMEOUT, 0, "timeout")
         except OSError as exc:  # refused, reset, closed early, malformed answer
             return Answer(0, CONNECTION_ERROR, 0, reason(exc))
-        if response.status >= 400:
-            return Answer(response.status, HTTP_ERROR, response.nbytes, f"HTTP {response.status}")
-        return Answer(response.status, OK, response.nbytes, "")
+        return answered(response.status, response.nbytes)
+
+
+def answered(status: int, nbytes: int) -> Answer:
+    """An answer as results record it: ``ok``, or ``http_error`` with ``HTTP 503``."""
+    if status >= 400:
+        return Answer(status, HTTP_ERROR, nbytes, f"HTTP {status}")
+    return Answer(status, OK, nbytes, "")
 
 
 def _route(origin: Origin, endpoint: Endpoint) -> _Route:
