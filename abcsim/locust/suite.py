@@ -13,9 +13,10 @@ by their type, so Locust's table reads ``data_collection``,
 (Locust leaves it out).
 
 Two run-level checks follow the suite's variables
-(:mod:`~abcsim.locust.settings`): at the start, orders are refused to a
-non-loopback host not in ``ABC_PERFORMANCE_MODE``; at the end, the system's
-resident memory (its ``/metrics``) is checked against ``ABC_MEMORY_LIMIT``.
+(:mod:`~abcsim.locust.settings`): before anything is sent, a user class that
+sends orders is refused a non-loopback host not in ``ABC_PERFORMANCE_MODE``
+(exit 2); at the end, the system's resident memory (its ``/metrics``) is checked
+against ``ABC_MEMORY_LIMIT``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import gevent.lock
 import numpy as np
 from locust import FastHttpUser, constant_throughput, events
 from locust.env import Environment
+from locust.exception import StopUser
 from locust.runners import WorkerRunner
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -59,6 +61,12 @@ class AbcUser(FastHttpUser):
     limit: ClassVar[gevent.lock.BoundedSemaphore | None] = None
 
     def on_start(self) -> None:
+        if (problem := order_check(self.environment)) is not None:
+            log.error("%s", problem)
+            self.environment.process_exit_code = 2
+            if self.environment.runner is not None:
+                gevent.spawn(self.environment.runner.quit)
+            raise StopUser()
         worker = getattr(self.environment.runner, "worker_index", 0)
         self.rng = np.random.default_rng([self.seed, worker, next(_user_numbers)])
 
@@ -170,26 +178,29 @@ BatchProcessingUser = user_class(
 )
 
 
-@events.test_start.add_listener
-def _refuse_orders(environment: Environment, **_: Any) -> None:
-    """No orders to a non-loopback system that is not in performance mode."""
-    if isinstance(environment.runner, WorkerRunner) or not environment.host:
-        return
-    classes = environment.user_classes
+def order_check(environment: Environment) -> AbcsimError | None:
+    """Why the users may not run against ``environment.host`` (orders to a non-loopback
+    system not in performance mode), or None."""
     sent = {
         REQUEST_TYPES[code]
-        for cls in classes
+        for cls in environment.user_classes
         if issubclass(cls, AbcUser) and not cls.abstract
         for code, weight in enumerate(cls.profile.task_weights)
         if weight > 0
     }
     try:
-        check_orders(environment.host, sent, os.environ)
+        check_orders(environment.host or "http://127.0.0.1", sent, os.environ)
     except AbcsimError as exc:
-        log.error("%s", exc)
-        environment.process_exit_code = 2
-        assert environment.runner is not None
-        gevent.spawn(environment.runner.quit)
+        return exc
+    return None
+
+
+@events.init.add_listener
+def _refuse_orders(environment: Environment, **_: Any) -> None:
+    """A ``--host`` known at start that may not get orders: one line, exit 2, nothing sent.
+    (A host typed into the web UI, or a worker's, is checked by each user as it starts.)"""
+    if environment.host and (problem := order_check(environment)) is not None:
+        fail(problem)
 
 
 @events.test_stop.add_listener

@@ -93,3 +93,16 @@ def request_counts(stats_csv: Path) -> dict[str, int]:
 
 
 SPAWNED = re.compile(r"^\[([\d\- :,]+)\].*All users spawned: (\{.*\}) \(\d+ total users\)$")
+
+
+def processes_with(variable: str, value: str) -> list[int]:
+    """Processes whose environment sets ``variable=value`` (from /proc: no ps needed)."""
+    wanted = f"{variable}={value}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if wanted in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue  # gone meanwhile, or not ours
+    return found

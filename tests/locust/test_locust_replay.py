@@ -10,6 +10,8 @@ request type must equal those of ``abcsim replay`` on the same slice.
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -26,7 +28,13 @@ from abcsim.simulate import write_schedule
 from abcsim.target import RunningTarget
 from tests.conftest import Serve, fixed_scenario
 from tests.helpers import run_cli
-from tests.locust.runs import LocustRun, free_port, start_locust
+from tests.locust.runs import (
+    LocustRun,
+    free_port,
+    locust_env,
+    processes_with,
+    start_locust,
+)
 
 WINDOW, SPEED = "Tue 13:00..Tue 13:02", "24"
 
@@ -101,30 +109,12 @@ def test_a_master_and_two_workers_replay_each_event_once(
     own = tmp_path / "own.parquet"
     single = run_cli(
         "replay", str(smoke), "-t", target.url, "-w", WINDOW, "--speed", SPEED, "--out", str(own),
-        "--workers", "2", "-q", cwd=tmp_path,
+        "--workers", "1", "-q", cwd=tmp_path,
     )  # fmt: skip
     assert single.returncode in (0, 1), single.stderr
     assert "--workers is now --processes" in single.stderr
     by_type = frame.groupby("request", observed=False).size()
     assert by_type.equals(read_results(own).groupby("request", observed=False).size())
-
-
-def test_a_master_stopped_mid_run_still_leaves_one_row_per_event(
-    smoke: Path, target: RunningTarget, tmp_path: Path
-) -> None:
-    master, workers, results = start_cluster(smoke, target, tmp_path)
-    _wait_for("replaying", master)
-    time.sleep(3.0)
-    master.process.send_signal(signal.SIGINT)
-    _, output = master.finish(60.0)
-    for worker in workers:
-        worker.finish(30.0)  # the workers quit with their master
-    assert "stopped early" in output, output[-3000:]
-    frame = read_results(results)
-    assert sorted(frame.event_id) == slice_event_ids(smoke)
-    outcomes = frame.outcome.value_counts()
-    assert outcomes["ok"] > 0 and outcomes["dropped"] > 0, outcomes
-    assert set(frame.error[frame.outcome == "dropped"].str.split(":").str[0]) == {"stopped"}
 
 
 def test_a_worker_killed_mid_run_keeps_its_rows_and_the_rest_are_dropped(
@@ -150,19 +140,37 @@ def test_a_worker_killed_mid_run_keeps_its_rows_and_the_rest_are_dropped(
     assert (frame.outcome[killed] == "ok").sum() > 0  # what it sent before dying is kept
 
 
-def test_abcsim_replay_on_the_locust_engine_reports_as_usual(
+def test_abcsim_replay_on_locust_stopped_mid_run_still_reports_one_row_per_event(
     smoke: Path, target: RunningTarget, tmp_path: Path
 ) -> None:
+    """``abcsim replay --engine locust`` starts a master and 2 workers; a Ctrl-C reaches
+    only abcsim, which stops the master (SIGINT), which stops the workers: exit 130, the
+    usual summary, and every event of the slice in the results, the unsent as stopped."""
     out = tmp_path / "engine.parquet"
-    result = run_cli(
-        "replay", str(smoke), "-t", target.url, "-w", WINDOW, "--speed", SPEED, "--out", str(out),
-        "--engine", "locust", "--processes", "2", "--csv", "ci/run", cwd=tmp_path,
+    replay = subprocess.Popen(
+        [sys.executable, "-m", "abcsim", "replay", str(smoke), "-t", target.url, "-w", WINDOW,
+         "--speed", SPEED, "--out", str(out), "--engine", "locust", "--processes", "2",
+         "--csv", "ci/run"],
+        cwd=tmp_path, env=locust_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr + result.stdout
-    assert "Aggregated" in result.stdout and "By agent type" in result.stdout
-    assert sorted(read_results(out).event_id) == slice_event_ids(smoke)
+    log = tmp_path / "engine.locust.log"
+    deadline = time.monotonic() + 60.0
+    while not (log.exists() and "replaying" in log.read_text()):
+        assert replay.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+    time.sleep(3.0)  # 1 s into the 5-s run (its clock starts 2 s after "replaying")
+    replay.send_signal(signal.SIGINT)
+    stdout, stderr = replay.communicate(timeout=60.0)
+    assert replay.returncode == 130, stderr
+    assert "Aggregated" in stdout and "By agent type" in stdout and "stopped early" in stderr
+    frame = read_results(out)
+    assert sorted(frame.event_id) == slice_event_ids(smoke)
+    outcomes = frame.outcome.value_counts()
+    assert outcomes["ok"] > 0 and outcomes["dropped"] > 0, outcomes
+    assert set(frame.error[frame.outcome == "dropped"].str.split(":").str[0]) == {"stopped"}
     assert (tmp_path / "ci" / "run_stats.csv").exists()
-    assert (tmp_path / "engine.locust.log").read_text().count("Starting Locust") == 3
+    assert log.read_text().count("Starting Locust") == 3  # a master and two workers ...
+    assert not processes_with("ABC_RESULTS", str(out))  # ... all gone
 
 
 def _wait_for(text: str, run: LocustRun, timeout_s: float = 60.0) -> None:

@@ -126,3 +126,15 @@ def test_a_bad_variable_stops_the_suite_with_one_line(tmp_path: Path) -> None:
     assert status == 2, output
     assert "Traceback" not in output
     assert output.strip().splitlines()[-1].startswith("error: no_such_week"), output
+
+
+def test_no_orders_to_a_system_not_in_performance_mode(tmp_path: Path) -> None:
+    """A non-loopback --host without ABC_PERFORMANCE_MODE=true: refused before anything is
+    sent (10.255.0.1 is never contacted: the run stops at start)."""
+    run = start_locust(SUITE, "--headless", "-u", "1", "--run-time", "5s",
+                       "--host", "http://10.255.0.1:9", cwd=tmp_path)  # fmt: skip
+    status, output = run.finish(60.0)
+    assert status == 2, output
+    assert "Traceback" not in output
+    last = output.strip().splitlines()[-1]
+    assert last.startswith("error: ABC_PERFORMANCE_MODE") and "trade_execution" in last, output
