@@ -1,12 +1,13 @@
 # Two entry points do all the set-up on a fresh machine (see README, Quickstart):
 #   make simulate   install into .venv, simulate the default week, summarise it
 #   make test       install into .venv, lint, type-check and run the tests
+#   (CI also runs make test-locust: the tests that start real Locust processes)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install simulate test lint bench clean
+.PHONY: install simulate test test-locust lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# real Locust processes (the suite's commands, master and workers): about 90 s, run by CI
+test-locust: $(STAMP)
+	$(BIN)/python -m pytest -m locust
 
 bench: $(STAMP)
 	$(BIN)/python bench/simulate.py

@@ -38,6 +38,8 @@ from tests.locust.runs import (
 
 WINDOW, SPEED = "Tue 13:00..Tue 13:02", "24"
 
+pytestmark = pytest.mark.locust  # a CI step of its own: make test-locust
+
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -15,6 +15,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
+
 from abcsim.locust.active import active_agents
 from abcsim.locust.profiles import SUITE_CLASSES
 from abcsim.scenario import load_scenario, resolve_run
@@ -26,6 +28,8 @@ from tests.locust.runs import SPAWNED, SUITE, start_locust
 
 SPEED = 240.0
 TICK_MINUTES = round(SPEED / 60.0)
+
+pytestmark = pytest.mark.locust  # a CI step of its own: make test-locust
 
 
 def test_user_counts_follow_the_active_agents_of_each_type(serve: Serve, tmp_path: Path) -> None:

@@ -31,6 +31,8 @@ from tests.locust.runs import (
 Z = 4.5
 RUN = "6s"
 
+pytestmark = pytest.mark.locust  # a CI step of its own: make test-locust
+
 
 @pytest.fixture
 def roomy_target(serve: Serve) -> RunningTarget:
