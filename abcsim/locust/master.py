@@ -37,7 +37,7 @@ from locust.rpc import Message
 from locust.runners import STATE_MISSING, LocalRunner, MasterRunner, Runner
 
 from abcsim.errors import AbcsimError
-from abcsim.locust.settings import LocustSettings, fail, locust_settings
+from abcsim.locust.settings import LocustSettings, fail, in_locust_terms, locust_settings
 from abcsim.locust.worker import DONE, PLAN, ROWS, STOP, ShardPlan
 from abcsim.replay.recorder import Recorder
 from abcsim.replay.runner import STOP_GRACE_S, ReplayRun
@@ -259,7 +259,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
         if environment.host:  # known now: refuse a bad replay before anything starts
             collector.prepare()
     except AbcsimError as exc:
-        fail(exc)
+        fail(in_locust_terms(exc))
     COLLECTOR.current = collector
 
 
@@ -281,7 +281,7 @@ def _on_start(environment: Environment, **_: Any) -> None:
     try:
         collector.start(runner)
     except AbcsimError as exc:
-        log.error("%s", exc)
+        log.error("%s", in_locust_terms(exc))
         environment.process_exit_code = 2
         gevent.spawn(runner.quit)
 

@@ -28,6 +28,7 @@ replay's ``--timeout``, ``--lateness``, ``--max-rate`` and ``--allow-host``.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -112,3 +113,27 @@ def fail(exc: AbcsimError) -> NoReturn:
     abcsim's own commands give (Locust would print a traceback)."""
     print(f"error: {exc}", file=sys.stderr)
     raise SystemExit(2)
+
+
+FLAG_VARIABLES = {
+    "--window": "ABC_WINDOW",
+    "--speed": "ABC_SPEED",
+    "--scale": "ABC_SCALE",
+    "--max-rate": "ABC_MAX_RATE",
+    "--max-in-flight": "ABC_MAX_CONCURRENT_REQUESTS",
+    "--timeout": "ABC_TIMEOUT",
+    "--lateness": "ABC_LATENESS",
+    "--allow-host": "ABC_ALLOW_HOSTS",
+    "--scenario": "ABC_SCENARIO",
+    "--target": "--host",
+}
+"""``abcsim replay``'s flags and what sets the same thing in a Locust process."""
+
+
+def in_locust_terms(exc: AbcsimError) -> AbcsimError:
+    """A replay check's message with the flags named as a Locust user sets them:
+    ``--speed 360: ...`` becomes ``ABC_SPEED 360: ...``."""
+    text = str(exc)
+    for flag, variable in FLAG_VARIABLES.items():
+        text = re.sub(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", variable, text)
+    return AbcsimError(text)

@@ -14,7 +14,7 @@ import pytest
 from abcsim.errors import ReplayError, ScenarioError
 from abcsim.locust.active import active_agents
 from abcsim.locust.profiles import Jobs, Think, Throughput, suite_profiles
-from abcsim.locust.settings import locust_settings
+from abcsim.locust.settings import in_locust_terms, locust_settings
 from abcsim.replay.safety import check_orders, performance_mode
 from abcsim.scenario import load_scenario, resolve_run
 from abcsim.schedule.parquet import read_meta, read_schedule
@@ -119,3 +119,11 @@ def test_abcsim_locustfile_names_the_replay_locustfile(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     path = Path(result.stdout.strip())
     assert path.name == "replay_locustfile.py" and "ReplayUser" in path.read_text()
+
+
+def test_replay_checks_name_the_variables_a_locust_user_sets() -> None:
+    exc = ReplayError("--speed 360 --scale 1: over the ceiling (raise --max-rate if meant)")
+    assert str(in_locust_terms(exc)) == (
+        "ABC_SPEED 360 ABC_SCALE 1: over the ceiling (raise ABC_MAX_RATE if meant)"
+    )
+    assert "--max-in-flight" not in str(in_locust_terms(ReplayError("--max-in-flight: bad")))
