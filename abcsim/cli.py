@@ -433,6 +433,33 @@ class ProgressLine:
 
 
 @main.command()
+@click.argument("results", type=click.Path(dir_okay=False))
+@click.option("--csv", "csv_prefix", help="Also write Locust CSVs: PREFIX_stats.csv, ...")
+@click.option("--scenario", help="Endpoints and SLOs from this scenario, not the file's own.")
+@click.pass_context
+def report(ctx: click.Context, results: str, csv_prefix: str | None, scenario: str | None) -> None:
+    """Summarise an existing RESULTS file and gate on its SLOs, as replay and plan end.
+
+    Works on any results file: a replay (abcsim's engine or Locust's master), a
+    plan. Exit 0 when every SLO holds, 1 when one is breached, 2 on bad input.
+
+    \b
+    Examples:
+      abcsim report week.results.parquet
+      abcsim report tue.results.parquet --csv ci/tue     # Locust's CSVs for CI
+    """
+    from abcsim.report import report as summarise
+    from abcsim.results import terminal_name_width
+
+    spec = load_scenario(scenario) if scenario else None
+    summary = summarise(results, spec, csv_prefix=csv_prefix, name_width=terminal_name_width())
+    for line in (*summary.lines, *summary.breaches):
+        click.echo(line)
+    click.echo(f"{summary.events:,} results in {results}", err=True)
+    ctx.exit(summary.exit_status)
+
+
+@main.command()
 def locustfile() -> None:
     """Print the path of abcsim's replay locustfile (for Locust's master and workers).
 

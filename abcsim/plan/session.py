@@ -24,17 +24,8 @@ from abcsim.plan.engine import decide
 from abcsim.plan.figures import LoadCounter, LoadFigures, theory
 from abcsim.plan.predict import plan_batch
 from abcsim.plan.system import describe_system, plan_system
-from abcsim.results import (
-    ResultsMeta,
-    ResultsWriter,
-    RunClock,
-    check_slos,
-    format_breaches,
-    read_results,
-    results_stats,
-    slo_exit_status,
-    summary_lines,
-)
+from abcsim.report import report
+from abcsim.results import ResultsMeta, ResultsWriter
 from abcsim.scenario import Scenario, load_scenario, parse_scenario
 from abcsim.scenario.spec import SystemSpec
 from abcsim.schedule.parquet import ScheduleMeta, read_meta
@@ -144,29 +135,20 @@ def run_plan(prepared: PreparedPlan, out: str | Path, *, name_width: int = 80) -
             counter.add(done.work, done.served, done.rows)
             events += len(done.work)
     elapsed = time.perf_counter() - began
-    frame = read_results(out)
-    clock = RunClock(window.start, 1.0, meta.wall_start)
-    endpoints = prepared.scenario.endpoints
-    stats = results_stats(frame, endpoints, clock=clock, duration_s=window.length)
-    by_type = results_stats(
-        frame, endpoints, clock=clock, duration_s=window.length, by="agent_type"
-    )
-    lines = summary_lines(stats, name_width=name_width, by_agent_type=by_type)
+    summary = report(out, prepared.scenario, name_width=name_width)
     start = prepared.meta.start
     whole = counter.figures(f"whole run ({span_label(start, window.start, window.length)})")
     first, last = counter.busiest_hour()
     busiest = counter.figures(
         f"busiest hour ({span_label(start, window.start + first, last - first)})", first, last
     )
-    lines += load_lines(prepared, events, whole, busiest)
-    breaches = check_slos(prepared.scenario.slo, frame)
     return PlanReport(
         results=Path(out),
         events=events,
         elapsed_s=elapsed,
-        lines=tuple(lines),
-        breaches=tuple(format_breaches(breaches)),
-        exit_status=slo_exit_status(breaches),
+        lines=(*summary.lines, *load_lines(prepared, events, whole, busiest)),
+        breaches=summary.breaches,
+        exit_status=summary.exit_status,
         whole=whole,
         busiest=busiest,
     )

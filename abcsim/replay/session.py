@@ -17,20 +17,8 @@ from pathlib import Path
 from abcsim.replay.runner import LEAD_S, Progress, ReplayRun
 from abcsim.replay.setup import PreparedReplay
 from abcsim.replay.shards import SPAWN_LEAD_S, replay_sharded
-from abcsim.results import (
-    ResultsMeta,
-    ResultsWriter,
-    RunClock,
-    check_slos,
-    format_breaches,
-    read_results,
-    read_results_meta,
-    results_stats,
-    slo_exit_status,
-    stats_history,
-    summary_lines,
-    write_locust_csvs,
-)
+from abcsim.report import report
+from abcsim.results import ResultsMeta, ResultsWriter
 
 
 @dataclass(frozen=True)
@@ -89,27 +77,13 @@ def replay_report(
     csv_prefix: str | None = None,
     name_width: int = 80,
 ) -> ReplayReport:
-    """Read the results file ``out`` back and build the end-of-run report, whichever
-    engine wrote it (this process, N local processes, or Locust's master and workers)."""
-    frame = read_results(out)
-    meta = read_results_meta(out)
-    plan = prepared.plan
-    clock = RunClock(plan.window.start, plan.speed, meta.wall_start)
-    endpoints = prepared.scenario.endpoints
-    # the run lasts from the clock's start to its last answer (Locust's rule)
-    stats = results_stats(frame, endpoints, clock=clock)
-    by_type = results_stats(
-        frame, endpoints, clock=clock, duration_s=stats.duration_s, by="agent_type"
-    )
-    lines = summary_lines(stats, name_width=name_width, by_agent_type=by_type)
-    if csv_prefix:
-        history = stats_history(frame, endpoints, clock=clock, duration_s=stats.duration_s)
-        write_locust_csvs(csv_prefix, stats, history)
-    breaches = check_slos(prepared.scenario.slo, frame)
+    """The report stage on the results file ``out``, whichever engine wrote it (this
+    process, N local processes, or Locust's master and workers)."""
+    summary = report(out, prepared.scenario, csv_prefix=csv_prefix, name_width=name_width)
     return ReplayReport(
         run=run,
         results=Path(out),
-        lines=tuple(lines),
-        breaches=tuple(format_breaches(breaches)),
-        exit_status=slo_exit_status(breaches),
+        lines=summary.lines,
+        breaches=summary.breaches,
+        exit_status=summary.exit_status,
     )
