@@ -436,25 +436,44 @@ class ProgressLine:
 @click.argument("results", type=click.Path(dir_okay=False))
 @click.option("--csv", "csv_prefix", help="Also write Locust CSVs: PREFIX_stats.csv, ...")
 @click.option("--scenario", help="Endpoints and SLOs from this scenario, not the file's own.")
+@click.option(
+    "--against",
+    type=click.Path(dir_okay=False),
+    help="Another results file of the same events (a plan, an earlier replay), side by side.",
+)
 @click.pass_context
-def report(ctx: click.Context, results: str, csv_prefix: str | None, scenario: str | None) -> None:
+def report(
+    ctx: click.Context,
+    results: str,
+    csv_prefix: str | None,
+    scenario: str | None,
+    against: str | None,
+) -> None:
     """Summarise an existing RESULTS file and gate on its SLOs, as replay and plan end.
 
     Works on any results file: a replay (abcsim's engine or Locust's master), a
     plan. Exit 0 when every SLO holds, 1 when one is breached, 2 on bad input.
+    --against sets P50/P95/P99 and error rates per request type of the two runs
+    side by side (joined on event_id), marking differences beyond run-to-run noise.
 
     \b
     Examples:
       abcsim report week.results.parquet
       abcsim report tue.results.parquet --csv ci/tue     # Locust's CSVs for CI
+      abcsim report tue.results.parquet --against tue.plan.parquet   # measured vs predicted
     """
+    from abcsim.report import compare, comparison_lines
     from abcsim.report import report as summarise
-    from abcsim.results import terminal_name_width
+    from abcsim.results import read_results, terminal_name_width
 
     spec = load_scenario(scenario) if scenario else None
     summary = summarise(results, spec, csv_prefix=csv_prefix, name_width=terminal_name_width())
     for line in (*summary.lines, *summary.breaches):
         click.echo(line)
+    if against:
+        differences = compare(read_results(against), summary.frame)
+        for line in comparison_lines(differences, against, results):
+            click.echo(line)
     click.echo(f"{summary.events:,} results in {results}", err=True)
     ctx.exit(summary.exit_status)
 

@@ -8,8 +8,10 @@ from its clock's start to its last answer (Locust's rule); a plan's, its window.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pandas as pd
 
 from abcsim.results import (
     RunClock,
@@ -33,7 +35,11 @@ class Report:
     lines: tuple[str, ...]
     breaches: tuple[str, ...]
     exit_status: int
-    events: int
+    frame: pd.DataFrame = field(compare=False, repr=False)  # the results, read once
+
+    @property
+    def events(self) -> int:
+        return len(self.frame)
 
 
 def report(
@@ -63,5 +69,5 @@ def report(
         lines=tuple(lines),
         breaches=tuple(format_breaches(breaches)),
         exit_status=slo_exit_status(breaches),
-        events=len(frame),
+        frame=frame,
     )
