@@ -24,7 +24,7 @@ import pandas as pd
 
 from abcsim.scenario.spec import REQUEST_TYPES
 
-Z_95 = 1.959963984540054
+Z_TWO_SIDED_95 = 1.959963984540054  # the normal quantile 0.975 (spec.Z_95 is 0.95)
 PERCENTILES = (50.0, 95.0, 99.0)
 
 FloatArray = npt.NDArray[np.float64]
@@ -60,7 +60,7 @@ def order_interval(sorted_values: FloatArray, p: float) -> tuple[float, float] |
     """The distribution-free 95% interval of the ``p``-th percentile, or None if out of reach."""
     n = sorted_values.size
     q = p / 100.0
-    half = Z_95 * math.sqrt(n * q * (1.0 - q))
+    half = Z_TWO_SIDED_95 * math.sqrt(n * q * (1.0 - q))
     low, high = math.floor(n * q - half), math.ceil(n * q + half)
     if low < 0 or high > n - 1:
         return None
@@ -106,7 +106,7 @@ def _percentile(first: FloatArray, second: FloatArray, p: float) -> Percentile:
 def _proportions_differ(first: float, second: float, n: int) -> bool:
     pooled = (first + second) / 2.0
     spread = math.sqrt(pooled * (1.0 - pooled) * 2.0 / n) if n else 0.0
-    return abs(first - second) > Z_95 * spread if spread > 0 else first != second
+    return abs(first - second) > Z_TWO_SIDED_95 * spread if spread > 0 else first != second
 
 
 def comparison_lines(
