@@ -273,17 +273,24 @@ def _on_start(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     if not isinstance(runner, MasterRunner | LocalRunner):
         return
-    previous = COLLECTOR.current
-    collector = Collector(
-        environment, previous.settings if previous else locust_settings(os.environ)
-    )
-    COLLECTOR.current = collector
+    collector = COLLECTOR.current = _collector_for(environment)
     try:
         collector.start(runner)
     except AbcsimError as exc:
         log.error("%s", in_locust_terms(exc))
         environment.process_exit_code = 2
         gevent.spawn(runner.quit)
+
+
+def _collector_for(environment: Environment) -> Collector:
+    """The collector checked at start-up if it fits this run (not used, same host), so the
+    slice is not scanned twice; a new one otherwise (another run, a host from the web UI)."""
+    previous = COLLECTOR.current
+    host = (environment.host or "").rstrip("/")
+    prepared = previous.prepared if previous is not None and not previous.started else None
+    if previous is not None and prepared is not None and prepared.plan.target == host:
+        return previous
+    return Collector(environment, previous.settings if previous else locust_settings(os.environ))
 
 
 @events.test_stop.add_listener
