@@ -27,6 +27,7 @@ import os
 import time
 import urllib.request
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any, ClassVar
 
 import gevent
@@ -41,7 +42,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from abcsim.errors import AbcsimError
 from abcsim.locust.profiles import Jobs, Think, Throughput, UserProfile, suite_profiles
 from abcsim.locust.settings import LocustSettings, fail, locust_settings
-from abcsim.replay.client import json_body, request_headers
+from abcsim.replay.client import json_body, request_headers, with_size
 from abcsim.replay.safety import check_orders
 from abcsim.scenario import Scenario, load_scenario
 from abcsim.scenario.spec import REQUEST_TYPES, Endpoint
@@ -81,12 +82,9 @@ class AbcUser(FastHttpUser):
         headers = request_headers(event_id, self.profile.agent_type.name, has_body=has_body)
         path = endpoint.path
         if not has_body:
-            path += f"{'&' if '?' in path else '?'}size={size}"
+            path = with_size(path, size)
         body = json_body(size, event_id).decode() if has_body else None
-        if self.limit is None:
-            self.client.request(endpoint.method, path, name=request, data=body, headers=headers)
-            return
-        with self.limit:
+        with self.limit or nullcontext():
             self.client.request(endpoint.method, path, name=request, data=body, headers=headers)
 
 

@@ -38,7 +38,7 @@ from locust import User, constant, events, task
 from locust.env import Environment
 from locust.rpc import Message
 
-from abcsim.replay.client import answered, json_body, reason, request_headers
+from abcsim.replay.client import answered, json_body, reason, request_headers, with_size
 from abcsim.replay.http import Origin
 from abcsim.replay.recorder import CONNECTION_ERROR, TIMEOUT, Recorder
 from abcsim.replay.runner import STOP_GRACE_S
@@ -215,7 +215,7 @@ class ShardReplay:
         has_body = method != "GET"
         headers = request_headers(event_id, self.plan.agent_types[agent_type], has_body=has_body)
         if not has_body:
-            path += f"{'&' if '?' in path else '?'}size={size}"
+            path = with_size(path, size)
         body = json_body(size, event_id) if has_body else None
         sent = time.monotonic()
         status, outcome, nbytes, error = 0, TIMEOUT, 0, "stopped before the response"

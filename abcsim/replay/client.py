@@ -27,6 +27,11 @@ def json_body(size: int, event_id: int) -> bytes:
     return b'{"size": %d, "event_id": %d}' % (size, event_id)
 
 
+def with_size(path: str, size: int) -> str:
+    """A GET's path with its size: ``/api/v1/health?size=20`` (``&size=`` after a query)."""
+    return f"{path}{'&' if '?' in path else '?'}size={size}"
+
+
 def request_headers(event_id: int, agent_type: str, *, has_body: bool) -> dict[str, str]:
     """The headers of one request, as a mapping (for clients that take one, e.g. Locust's)."""
     headers = dict(_JSON if has_body else _NO_BODY)
