@@ -1,13 +1,15 @@
 # Two entry points do all the set-up on a fresh machine (see README, Quickstart):
-#   make simulate   install into .venv, simulate the default week, summarise it
+#   make demo       install into .venv, then the whole flow in about a minute (abcsim demo)
 #   make test       install into .venv, lint, type-check and run the tests
-#   (CI also runs make test-locust: the tests that start real Locust processes)
+#   (make simulate: the default week to week.parquet, summarised)
+#   (CI also runs make test-locust and make test-notebooks: real Locust processes,
+#   the notebooks executed)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install simulate test test-locust lint bench clean
+.PHONY: install demo simulate test test-locust test-notebooks lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +18,9 @@ $(STAMP): pyproject.toml
 	touch $@
 
 install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/abcsim demo
 
 simulate: $(STAMP)
 	$(BIN)/abcsim simulate scenarios/abc_week.toml --out week.parquet
@@ -32,11 +37,16 @@ test: lint
 test-locust: $(STAMP)
 	$(BIN)/python -m pytest -m locust
 
+# the notebooks executed top to bottom in a kernel: about 45 s, run by CI
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest -m notebooks
+
 bench: $(STAMP)
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/plan.py
+	$(BIN)/python bench/plan_memory.py
 	$(BIN)/python bench/calibration.py
 	$(BIN)/python bench/replay.py
 
 clean:
-	rm -rf $(VENV) week.parquet
+	rm -rf $(VENV) week.parquet demo

@@ -2,7 +2,8 @@
 
 Each command parses its flags, calls one library function and prints. Any
 :class:`~abcsim.errors.AbcsimError` becomes one line on stderr and exit
-status 2; Ctrl-C exits 130 after the library has cleaned up.
+status 2, the settings it names spelled as flags (:func:`flag`); Ctrl-C exits
+130 after the library has cleaned up.
 """
 
 from __future__ import annotations
@@ -22,6 +23,21 @@ from abcsim.scenario import builtin_scenarios, load_scenario, resolve_run
 from abcsim.schedule.stats import format_stats, schedule_stats
 from abcsim.simulate import write_schedule
 
+FLAGS = {
+    "allow_hosts": "--allow-host",
+    "csv_prefix": "--csv",
+    "faults": "--fault",
+    "lateness_s": "--lateness",
+    "system_file": "--system",
+    "timeout_s": "--timeout",
+}
+"""Library settings whose flag is not their name with dashes."""
+
+
+def flag(setting: str) -> str:
+    """The flag that gives a library setting: ``max_in_flight`` → ``--max-in-flight``."""
+    return FLAGS.get(setting) or "--" + setting.replace("_", "-")
+
 
 class _Group(click.Group):
     """Reports abcsim's own errors as one line and exit status 2."""
@@ -30,7 +46,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except AbcsimError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {exc.render(flag)}", err=True)
             ctx.exit(2)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -44,9 +60,69 @@ def main() -> None:
 
     \b
     Quick start:
+      abcsim demo                                   # the whole flow in about a minute
       abcsim simulate abc_week --out week.parquet   # the 24/6 trading week
       abcsim inspect week.parquet                   # rates, peaks, busiest hour
     """
+
+
+@main.command()
+@click.option(
+    "--scenario", default="abc_week", show_default=True, help="Scenario file or built-in name."
+)
+@click.option(
+    "--seconds",
+    type=click.FloatRange(min=5.0, max=3600.0),
+    default=60.0,
+    show_default=True,
+    help="The busiest hour, replayed in this many seconds at its real request rate.",
+)
+@click.option(
+    "--out",
+    "folder",
+    type=click.Path(file_okay=False),
+    default="demo",
+    show_default=True,
+    help="Folder for every file it writes.",
+)
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed [scenario's].")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line during the replay.")
+def demo(scenario: str, seconds: float, folder: str, seed: int | None, quiet: bool) -> None:
+    """The whole flow on one machine in about a minute: simulate, plan, replay, report.
+
+    Simulates a Tuesday of the scenario, finds its busiest hour, plans it on
+    the scenario's [system], replays it compressed into --seconds (at the
+    hour's real request rate) against the reference target started in this
+    process on a free 127.0.0.1 port, prints predicted vs measured per request
+    type and writes an HTML report. Nothing leaves this machine.
+
+    \b
+    Examples:
+      abcsim demo
+      abcsim demo --seconds 30 --out /tmp/demo
+      abcsim demo --scenario smoke
+    """
+    from abcsim.demo import DemoSettings, run_demo
+
+    def say(line: str) -> None:
+        click.echo(line, err=True)
+
+    progress = None if quiet else ProgressLine(every=5)
+    settings = DemoSettings(scenario, seconds, Path(folder), seed)
+    result = run_demo(settings, say, progress)
+    if progress is not None:
+        progress.close()
+    click.echo(f"Measured: the {result.hour_label}, replayed in {seconds:g} s")
+    for line in (*result.measured.lines, *result.measured.breaches):
+        click.echo(line)
+    if not result.measured.breaches:
+        click.echo("SLOs: every target of the scenario met")
+    click.echo("")
+    for line in result.comparison_lines():
+        click.echo(line)
+    click.echo("")
+    for what, path in result.files.all():
+        click.echo(f"{what}: {path}")
 
 
 @main.command()
@@ -252,7 +328,11 @@ def target(
 )
 @click.option("--window", "-w", help="Slice: 'Tue 13:00..Tue 14:00', seconds '3600..7200' or ISO.")
 @click.option(
-    "--speed", type=float, default=1.0, show_default=True, help="60 plays an hour in a minute."
+    "--speed",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="60 plays an hour in a minute, at 60x the rate (--scale 0.0167 keeps the real rate).",
 )
 @click.option(
     "--scale", type=float, default=1.0, show_default=True, help="0.5 halves, 2 doubles the traffic."
@@ -260,7 +340,7 @@ def target(
 @click.option(
     "--max-in-flight", type=int, help="Requests out at once [env ABC_MAX_CONCURRENT_REQUESTS; 256]."
 )
-@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per request.")
+@click.option("--timeout", type=float, help="Seconds per request [scenario's [system] timeout_s].")
 @click.option(
     "--lateness",
     type=float,
@@ -310,7 +390,7 @@ def replay(
     speed: float,
     scale: float,
     max_in_flight: int | None,
-    timeout: float,
+    timeout: float | None,
     lateness: float,
     max_rate: float | None,
     out: str | None,
@@ -342,7 +422,7 @@ def replay(
       abcsim replay week.parquet -t https://staging.abc.internal --allow-host staging.abc.internal
     """
     from abcsim.replay import prepare_replay, run_replay
-    from abcsim.results import terminal_name_width
+    from abcsim.report import report, terminal_name_width
 
     prepared = prepare_replay(
         schedule,
@@ -366,6 +446,8 @@ def replay(
         f"(peak {prepared.peak_per_second:,.0f}/s, {plan.window.length / plan.speed:,.0f} s)",
         err=True,
     )
+    if plan.speed != 1.0:
+        click.echo(speed_note(plan.speed, plan.scale), err=True)
     if old_workers is not None:
         click.echo("note: --workers is now --processes (--workers will go)", err=True)
         processes = processes or old_workers
@@ -376,44 +458,44 @@ def replay(
             f"on Locust: a master and {processes or 2} workers; their log: {locust_log(results)}",
             err=True,
         )
-        report = replay_on_locust(
-            prepared,
-            results,
-            processes=processes or 2,
-            env=os.environ,
-            scenario=scenario,
-            csv_prefix=csv_prefix,
-            name_width=terminal_name_width(),
+        run = replay_on_locust(
+            prepared, results, processes=processes or 2, env=os.environ, scenario=scenario
         )
     else:
         progress = None if quiet else ProgressLine()
-        report = run_replay(
-            prepared,
-            results,
-            workers=processes or 1,
-            csv_prefix=csv_prefix,
-            name_width=terminal_name_width(),
-            progress=progress,
-        )
+        run = run_replay(prepared, results, workers=processes or 1, progress=progress)
         if progress is not None:
             progress.close()
-    for line in report.lines:
+    summary = report(
+        results, prepared.scenario, csv_prefix=csv_prefix, name_width=terminal_name_width()
+    )
+    for line in (*summary.lines, *summary.breaches):
         click.echo(line)
-    for line in report.breaches:
-        click.echo(line)
-    if report.run.interrupted:  # a partial run proves nothing either way
-        click.echo(f"stopped early: {report.run.events:,} results in {results}", err=True)
+    if run.interrupted:  # a partial run proves nothing either way
+        click.echo(f"stopped early: {run.events:,} results in {results}", err=True)
         ctx.exit(130)
-    click.echo(f"done: {report.run.events:,} results in {results}", err=True)
-    ctx.exit(report.exit_status)
+    click.echo(f"done: {run.events:,} results in {results}", err=True)
+    ctx.exit(summary.exit_status)
+
+
+def speed_note(speed: float, scale: float) -> str:
+    """What --speed does to the request rate, and how --scale keeps the real one."""
+    rate = speed * scale
+    if abs(rate - 1.0) < 1e-9:
+        return f"--speed {speed:g} with --scale {scale:g}: the schedule's own request rate"
+    return (
+        f"--speed {speed:g} sends {rate:g}x the schedule's request rate; "
+        f"add --scale {scale / speed:.4g} to keep the real rate, time compressed"
+    )
 
 
 class ProgressLine:
     """The replay's progress on stderr: redrawn in place on a terminal, every 10 s in a log."""
 
-    def __init__(self) -> None:
+    def __init__(self, every: int = 10) -> None:
         self._tty = sys.stderr.isatty()
         self._count = 0
+        self._every = every
 
     def __call__(self, p: Any) -> None:
         self._count += 1
@@ -424,7 +506,7 @@ class ProgressLine:
         )
         if self._tty:
             click.echo("\r" + line.ljust(118), nl=False, err=True)
-        elif self._count % 10 == 0:
+        elif self._count % self._every == 0:
             click.echo(line, err=True)
 
     def close(self) -> None:
@@ -441,6 +523,18 @@ class ProgressLine:
     type=click.Path(dir_okay=False),
     help="Another results file of the same events (a plan, an earlier replay), side by side.",
 )
+@click.option(  # plain text, not click.Path: a bad path is one "error:" line, as abcsim's are
+    "--html",
+    "html_out",
+    metavar="FILE",
+    help="Also write a self-contained HTML report that opens offline, e.g. --html tue.html.",
+)
+@click.option(
+    "--png",
+    "png_dir",
+    metavar="DIR",
+    help="Also draw the main charts as PNGs into DIR (made if missing), e.g. --png ci/charts.",
+)
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -448,6 +542,8 @@ def report(
     csv_prefix: str | None,
     scenario: str | None,
     against: str | None,
+    html_out: str | None,
+    png_dir: str | None,
 ) -> None:
     """Summarise an existing RESULTS file and gate on its SLOs, as replay and plan end.
 
@@ -461,20 +557,43 @@ def report(
       abcsim report week.results.parquet
       abcsim report tue.results.parquet --csv ci/tue     # Locust's CSVs for CI
       abcsim report tue.results.parquet --against tue.plan.parquet   # measured vs predicted
+      abcsim report tue.results.parquet --against tue.plan.parquet --html tue.html --png charts
     """
-    from abcsim.report import compare, comparison_lines
+    from abcsim.report import compare, comparison_lines, terminal_name_width, write_html, write_pngs
     from abcsim.report import report as summarise
-    from abcsim.results import read_results, terminal_name_width
+    from abcsim.report.content import report_content
+    from abcsim.report.output import check_file, check_folder
+    from abcsim.results import read_results, read_results_meta
 
+    # Bad output paths fail now, not after a week's rows have been read.
+    html_path = check_file(html_out) if html_out else None
+    png_path = check_folder(png_dir, make=False) if png_dir else None
     spec = load_scenario(scenario) if scenario else None
     summary = summarise(results, spec, csv_prefix=csv_prefix, name_width=terminal_name_width())
     for line in (*summary.lines, *summary.breaches):
         click.echo(line)
+    other = None
     if against:
-        differences = compare(read_results(against), summary.frame)
+        other = read_results(against)  # read once: the comparison and the HTML both use it
+        differences = compare(other, summary.frame)
         for line in comparison_lines(differences, against, results):
             click.echo(line)
     click.echo(f"{summary.events:,} results in {results}", err=True)
+    if html_path or png_path:
+        content = report_content(  # once for both, from the frames already read
+            summary.frame,
+            scenario=spec,
+            meta=read_results_meta(results),
+            against=other,
+            against_meta=read_results_meta(against) if against else None,
+            names=(Path(results).name, Path(against or "against").name),
+        )
+        if html_path:
+            click.echo(f"HTML report in {write_html(html_path, content)}", err=True)
+        if png_path:
+            pngs = write_pngs(png_path, content)
+            listed = ", ".join(p.name for p in pngs)
+            click.echo(f"{len(pngs)} charts in {png_path}: {listed}", err=True)
     ctx.exit(summary.exit_status)
 
 
@@ -513,6 +632,13 @@ def locustfile() -> None:
 @click.option(
     "--scale", type=float, default=1.0, show_default=True, help="0.5 halves, 2 doubles the traffic."
 )
+@click.option(
+    "--speed",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Model the slice as replay --speed sends it: compressed, its rate multiplied.",
+)
 @click.option("--seed", type=int, help="Seed of the service times [scenario's].")
 @click.option(
     "--out", "-o", type=click.Path(dir_okay=False), help="Results file [SCHEDULE.plan.parquet]."
@@ -522,7 +648,7 @@ def locustfile() -> None:
 )
 @click.option("--sweep", "sweep_spec", help="Vary workers, replicas or scale: 'workers=8:64:8'.")
 @click.option(
-    "--plot", type=click.Path(dir_okay=False), help="Sweep plot (PNG) [SCHEDULE.sweep.png]."
+    "--plot", type=click.Path(dir_okay=False), help="Also draw the sweep to this PNG file."
 )
 @click.pass_context
 def plan(
@@ -537,6 +663,7 @@ def plan(
     balancer: str | None,
     timeout: float | None,
     scale: float,
+    speed: float,
     seed: int | None,
     out: str | None,
     find_capacity: bool,
@@ -549,7 +676,9 @@ def plan(
     summary and SLO verdict, plus utilisation, queue length and CPU per replica
     for the run and its busiest hour. Exit 0 when every SLO holds, 1 when one is
     breached, 2 on bad input. --find-capacity and --sweep model the busiest
-    hour instead (no results file).
+    hour instead (no results file); a sweep exits 1 when no value in it meets
+    every SLO. Latency percentiles are of answered requests: refusals, errors
+    and timeouts are the error rate.
 
     \b
     Examples:
@@ -559,10 +688,12 @@ def plan(
       abcsim plan week.parquet --find-capacity --workers 16 # replicas of 16 workers
       abcsim plan week.parquet --sweep workers=16:48:4 --plot sweep.png
       abcsim plan week.parquet --sweep scale=0.5:3:0.25
+      abcsim plan week.parquet -w 'Tue 13:00..Tue 14:00' --speed 60 --scale 0.0167  # as replayed
     """
     from abcsim.errors import PlanError
     from abcsim.plan import parse_sweep, plan_capacity, plan_sweep, prepare_plan, run_plan
-    from abcsim.results import terminal_name_width
+    from abcsim.report import report, terminal_name_width
+    from abcsim.report.planner import capacity_lines, sweep_lines
 
     if find_capacity and replicas is not None and workers is not None:
         raise PlanError("--find-capacity: give --replicas or --workers, not both (one is searched)")
@@ -579,32 +710,36 @@ def plan(
         timeout_s=timeout,
         scale=scale,
         seed=seed,
+        speed=speed,
     )
-    if find_capacity or spec:
-        if find_capacity:
-            searched = "replicas" if workers is not None else "workers"
-            _, lines = plan_capacity(prepared, dimension=searched)
-            for line in lines:
-                click.echo(line)
-        if spec:
-            target = plot or str(Path(schedule).with_suffix("")) + ".sweep.png"
-            _, lines = plan_sweep(prepared, spec, target)
-            for line in lines:
-                click.echo(line)
+    if find_capacity:
+        searched = "replicas" if workers is not None else "workers"
+        for line in capacity_lines(plan_capacity(prepared, dimension=searched)):
+            click.echo(line)
+    if spec:
+        from abcsim.report.sweep_plot import sweep_plot
+
+        sweep = plan_sweep(prepared, spec)
+        for line in sweep_lines(sweep):
+            click.echo(line)
+        if plot:
+            click.echo(f"plot: {sweep_plot(sweep, plot)}", err=True)
+        ctx.exit(0 if sweep.met else 1)
+    if find_capacity:
         return
     results = out or str(Path(schedule).with_suffix("")) + ".plan.parquet"
-    report = run_plan(prepared, results, name_width=terminal_name_width())
-    for line in report.lines:
+    run = run_plan(prepared, results)
+    summary = report(results, prepared.scenario, name_width=terminal_name_width(), planned=run)
+    for line in (*summary.lines, *summary.breaches):
         click.echo(line)
-    for line in report.breaches:
-        click.echo(line)
-    rate = report.events / max(report.elapsed_s, 1e-9)
+    rate = run.events / max(run.elapsed_s, 1e-9)
+    size = Path(results).stat().st_size / 1e6
     click.echo(
-        f"planned {report.events:,} requests in {report.elapsed_s:.1f} s ({rate:,.0f}/s): "
-        f"results in {results}",
+        f"planned {run.events:,} requests in {run.elapsed_s:.1f} s ({rate:,.0f}/s): "
+        f"results in {results} ({size:,.0f} MB)",
         err=True,
     )
-    ctx.exit(report.exit_status)
+    ctx.exit(summary.exit_status)
 
 
 @main.command()
@@ -649,7 +784,7 @@ def calibrate(
       abcsim plan week.parquet --system staging.toml --find-capacity
     """
     from abcsim.plan import calibrate_file, system_toml
-    from abcsim.plan.calibrate import calibration_lines
+    from abcsim.report.planner import calibration_lines
 
     calibration = calibrate_file(
         results, schedule=schedule, min_samples=min_samples, overhead_ms=overhead_ms

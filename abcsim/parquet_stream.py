@@ -141,13 +141,22 @@ def decode_metadata(metadata: dict[bytes, bytes] | None) -> dict[str, str]:
 
 
 def open_table(
-    path: str | Path, columns: Sequence[str], kind: str, error: type[AbcsimError]
+    path: str | Path,
+    columns: Sequence[str],
+    kind: str,
+    error: type[AbcsimError],
+    *,
+    pre_buffer: bool = True,
 ) -> pq.ParquetFile:
-    """Open a Parquet file that must hold ``columns``; ``error`` names the file and the fault."""
+    """Open a Parquet file that must hold ``columns``; ``error`` names the file and the fault.
+
+    ``pre_buffer=False`` for a file read batch by batch to the end: Arrow's
+    read-ahead would otherwise keep gigabytes of a large file in memory.
+    """
     if Path(path).is_dir():
         raise error(f"{path}: is a folder, not {kind}")
     try:
-        file = pq.ParquetFile(path)
+        file = pq.ParquetFile(path, pre_buffer=pre_buffer)
     except FileNotFoundError:
         raise error(f"{path}: no such file") from None
     except (pa.ArrowInvalid, OSError) as exc:

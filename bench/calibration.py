@@ -45,8 +45,8 @@ from pathlib import Path
 import numpy as np
 
 from abcsim.plan import calibrate_file, prepare_plan, run_plan, system_toml
-from abcsim.plan.calibrate import calibration_lines
 from abcsim.replay import prepare_replay, run_replay
+from abcsim.report.planner import calibration_lines
 from abcsim.results import read_results
 from abcsim.results.stats import exact_percentiles, to_ms
 from abcsim.scenario import REQUEST_TYPES, load_scenario, parse_scenario

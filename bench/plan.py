@@ -48,9 +48,11 @@ from abcsim.plan import FcfsModel, ReferenceModel, ServiceDraws, prepare_plan, r
 from abcsim.plan.engine import concat_workloads, decide
 from abcsim.plan.fcfs import Served
 from abcsim.plan.workload import Workload
+from abcsim.report import report
 from abcsim.scenario import load_scenario, resolve_run
 from abcsim.scenario.spec import SystemSpec
 from abcsim.schedule import read_meta
+from abcsim.schedule.busiest import busiest_window, per_second_counts
 from abcsim.schedule.slicing import EventBlock, Window, iter_slice
 from abcsim.simulate import write_schedule
 
@@ -79,25 +81,16 @@ def best_of(repeat: int, label: str, requests: int, run: Callable[[], object]) -
     return Timing(label, requests, min(walls), f"best of {repeat}" if repeat > 1 else "1 run")
 
 
-def busiest(path: Path, width_s: int, within: Window | None = None) -> Window:
-    """The busiest aligned UTC day (width 86,400) or sliding hour (3,600) of a schedule."""
+def busiest_day(path: Path) -> Window:
+    """The calendar day (UTC) of the schedule with the most requests."""
     meta = read_meta(path)
-    window = within or Window(0.0, meta.duration_s)
-    bins = int(np.ceil(window.length))
-    per_second = np.zeros(bins, np.int64)
-    for block in iter_slice(path, window):
-        per_second += np.bincount((block.t - window.start).astype(np.int64), minlength=bins)[:bins]
-    if width_s == 86_400:  # calendar days, UTC
-        midnight = meta.start.replace(hour=0, minute=0, second=0, microsecond=0)
-        offset = int((meta.start - midnight).total_seconds())
-        days = (np.arange(bins) + offset) // 86_400
-        best = int(np.argmax(np.bincount(days, weights=per_second)))
-        low = max(0.0, best * 86_400.0 - offset)
-        return Window(window.start + low, min(window.end, window.start + low + 86_400.0))
-    width = min(width_s, bins)
-    sums = np.convolve(per_second, np.ones(width, np.int64), mode="valid")
-    first = int(np.argmax(sums))
-    return Window(window.start + first, window.start + first + width)
+    per_second = per_second_counts(path, Window(0.0, meta.duration_s))
+    midnight = meta.start.replace(hour=0, minute=0, second=0, microsecond=0)
+    offset = int((meta.start - midnight).total_seconds())
+    days = (np.arange(per_second.size) + offset) // 86_400
+    best = int(np.argmax(np.bincount(days, weights=per_second)))
+    low = max(0.0, best * 86_400.0 - offset)
+    return Window(low, min(meta.duration_s, low + 86_400.0))
 
 
 def load_blocks(path: Path, window: Window) -> list[EventBlock]:
@@ -159,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         write_schedule(scenario, run, path)
         took = time.perf_counter() - began
         print(f"simulated abc_week ({run.duration_s / 3600:g} h) in {took:.1f} s")
-        day = busiest(path, 86_400)
-        hour = busiest(path, 3_600, within=day)
+        day = busiest_day(path)
+        hour = busiest_window(path, day)
         start = read_meta(path).start
         when = start + dt.timedelta(seconds=day.start)
         hour_at = start + dt.timedelta(seconds=hour.start)
@@ -181,19 +174,13 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(folder) / "day.plan.parquet"
         prepared = prepare_plan(path, window=window)
         began = time.perf_counter()
-        report = run_plan(prepared, out)
+        planned = run_plan(prepared, out)
+        report(planned.results, prepared.scenario, planned=planned)
         total = time.perf_counter() - began
-        timings.append(
-            Timing("plan end to end (Parquet in/out)", report.events, report.elapsed_s, "1 run")
-        )
-        timings.append(
-            Timing(
-                "  + the report (read back, stats)",
-                report.events,
-                total - report.elapsed_s,
-                "1 run",
-            )
-        )
+        end_to_end = ("plan end to end (Parquet in/out)", planned.events, planned.elapsed_s)
+        timings.append(Timing(*end_to_end, "1 run"))
+        reading = ("  + the report (read back, stats)", planned.events, total - planned.elapsed_s)
+        timings.append(Timing(*reading, "1 run"))
 
         minutes = min(args.reference_minutes * 60.0, hour.length)
         part = Window(hour.start, hour.start + minutes)

@@ -9,6 +9,8 @@ import pytest
 
 import abcsim
 from abcsim import RunSettings, Scenario, ScenarioError
+from abcsim.cli import flag
+from abcsim.errors import Setting
 from abcsim.scenario import resolve_run
 
 DAY_S = 86400.0
@@ -173,10 +175,11 @@ def test_hours_sets_duration(smoke: Scenario, hours: float, expected_s: float) -
 def test_days_and_hours_together_is_an_error(smoke: Scenario) -> None:
     with pytest.raises(ScenarioError) as caught:
         resolve_run(smoke, {}, days=1, hours=2)
-    assert "--days" in str(caught.value) and "--hours" in str(caught.value)
+    assert caught.value.settings[:3] == ("days", "days", "hours")
+    assert "--days" in caught.value.render(flag) and "--hours" in caught.value.render(flag)
 
 
-# -- bad values name their variable or flag ---------------------------------------------------
+# -- bad values name their variable or setting ---------------------------------------------------
 
 
 BAD = {
@@ -190,26 +193,30 @@ BAD = {
     "ABC_DAYS-negative": ({"ABC_DAYS": "-2"}, {}, "ABC_DAYS"),
     "ABC_DAYS-nan": ({"ABC_DAYS": "nan"}, {}, "ABC_DAYS"),
     "ABC_DAYS-inf": ({"ABC_DAYS": "inf"}, {}, "ABC_DAYS"),
-    "--seed-negative": ({}, {"seed": -1}, "--seed"),
-    "--start-not-a-date": ({}, {"start": "yesterday"}, "--start"),
-    "--start-named-not-ABC_START": ({"ABC_START": "2026-01-01"}, {"start": "x"}, "--start"),
-    "--days-zero": ({}, {"days": 0.0}, "--days"),
-    "--days-negative": ({}, {"days": -1.0}, "--days"),
-    "--days-nan": ({}, {"days": float("nan")}, "--days"),
-    "--days-inf": ({}, {"days": float("inf")}, "--days"),
-    "--hours-zero": ({}, {"hours": 0.0}, "--hours"),
-    "--hours-negative": ({}, {"hours": -1.0}, "--hours"),
+    "--seed-negative": ({}, {"seed": -1}, Setting("seed")),
+    "--start-not-a-date": ({}, {"start": "yesterday"}, Setting("start")),
+    "--start-named-not-ABC_START": ({"ABC_START": "2026-01-01"}, {"start": "x"}, Setting("start")),
+    "--days-zero": ({}, {"days": 0.0}, Setting("days")),
+    "--days-negative": ({}, {"days": -1.0}, Setting("days")),
+    "--days-nan": ({}, {"days": float("nan")}, Setting("days")),
+    "--days-inf": ({}, {"days": float("inf")}, Setting("days")),
+    "--hours-zero": ({}, {"hours": 0.0}, Setting("hours")),
+    "--hours-negative": ({}, {"hours": -1.0}, Setting("hours")),
 }
 
 
-@pytest.mark.parametrize(("env", "flags", "name"), BAD.values(), ids=BAD.keys())
-def test_bad_value_names_its_variable_or_flag(
-    smoke: Scenario, env: dict[str, str], flags: dict[str, Any], name: str
+@pytest.mark.parametrize(("env", "flags", "source"), BAD.values(), ids=BAD.keys())
+def test_bad_value_names_its_variable_or_setting(
+    smoke: Scenario, env: dict[str, str], flags: dict[str, Any], source: str | Setting
 ) -> None:
+    """A variable is named as it is; an argument by its name, which the CLI shows as a flag."""
     with pytest.raises(ScenarioError) as caught:
         resolve_run(smoke, env, **flags)
-    assert caught.value.source == name
-    assert str(caught.value).startswith(f"{name}: ")
+    assert caught.value.source == source
+    library = source.name if isinstance(source, Setting) else source
+    cli = flag(source.name) if isinstance(source, Setting) else source
+    assert str(caught.value).startswith(f"{library}: ")
+    assert caught.value.render(flag).startswith(f"{cli}: ")
     assert "\n" not in str(caught.value)
 
 

@@ -35,7 +35,6 @@ from abcsim.errors import ReplayError
 from abcsim.locust import LOCUSTFILES
 from abcsim.replay.runner import ReplayRun
 from abcsim.replay.safety import target_host
-from abcsim.replay.session import ReplayReport, replay_report
 from abcsim.replay.setup import PreparedReplay
 
 WORKER_EXIT_S = 30.0
@@ -49,12 +48,10 @@ def replay_on_locust(
     processes: int,
     env: Mapping[str, str],
     scenario: str | None = None,
-    csv_prefix: str | None = None,
-    name_width: int = 80,
-) -> ReplayReport:
+) -> ReplayRun:
     """Replay ``prepared`` on a local Locust master and ``processes`` workers; see the module."""
     if importlib.util.find_spec("locust") is None:
-        raise ReplayError("--engine locust: Locust is not installed; pip install 'abcsim[locust]'")
+        raise ReplayError("Locust is not installed: pip install 'abcsim[locust]'")
     out = Path(out)
     log_path = locust_log(out)
     began = time.perf_counter()
@@ -74,11 +71,10 @@ def replay_on_locust(
     if master.returncode not in (0, 1) or not out.exists():
         tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
         raise ReplayError(
-            f"--engine locust: the Locust master exited with status {master.returncode}; "
+            f"the Locust master exited with status {master.returncode}; "
             f"see {log_path}" + (f" ({tail[-1].strip()})" if tail else "")
         )
-    run = ReplayRun(events=_rows(out), interrupted=stopped, wall_s=time.perf_counter() - began)
-    return replay_report(prepared, out, run, csv_prefix=csv_prefix, name_width=name_width)
+    return ReplayRun(events=_rows(out), interrupted=stopped, wall_s=time.perf_counter() - began)
 
 
 def locust_log(out: str | Path) -> Path:

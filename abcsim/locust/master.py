@@ -41,8 +41,9 @@ from abcsim.locust.settings import LocustSettings, fail, in_locust_terms, locust
 from abcsim.locust.worker import DONE, PLAN, ROWS, STOP, ShardPlan
 from abcsim.replay.recorder import Recorder
 from abcsim.replay.runner import STOP_GRACE_S, ReplayRun
-from abcsim.replay.session import ReplayReport, replay_meta, replay_report
+from abcsim.replay.session import replay_meta
 from abcsim.replay.setup import PreparedReplay, prepare_replay
+from abcsim.report import Report, report
 from abcsim.results import ResultsWriter
 from abcsim.scenario.spec import REQUEST_TYPES
 from abcsim.schedule.slicing import iter_slice
@@ -69,7 +70,7 @@ class Collector:
         self.seen: list[npt.NDArray[np.int64]] = []
         self.start_at = 0.0
         self.deadline = float("inf")
-        self.report: ReplayReport | None = None
+        self.report: Report | None = None
         self.stopped = False
 
     @property
@@ -186,7 +187,8 @@ class Collector:
             interrupted=self.stopped or missing > 0,
             wall_s=time.time() - self.start_at,
         )
-        self.report = replay_report(prepared, self.writer.path, run)
+        # the master ends the run as `abcsim replay` does: one call to the report stage
+        self.report = report(self.writer.path, prepared.scenario)
         for line in (*self.report.lines, *self.report.breaches):
             print(line)
         if missing:
@@ -259,7 +261,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
         if environment.host:  # known now: refuse a bad replay before anything starts
             collector.prepare()
     except AbcsimError as exc:
-        fail(in_locust_terms(exc))
+        fail(exc)
     COLLECTOR.current = collector
 
 

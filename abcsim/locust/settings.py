@@ -20,27 +20,30 @@ mean the same wherever abcsim reads them:
 Locust-only: ``ABC_SCENARIO`` (scenario file or built-in name; abc_week),
 ``ABC_SCHEDULE`` (a schedule: the week-shaped suite, or the replay user),
 ``ABC_WINDOW``, ``ABC_SPEED``, ``ABC_SCALE`` (the slice, as ``abcsim replay``
-takes them), ``ABC_RESULTS`` (the replay's results file), ``ABC_TIMEOUT``,
-``ABC_LATENESS``, ``ABC_MAX_RATE`` and ``ABC_ALLOW_HOSTS`` (comma-separated):
-replay's ``--timeout``, ``--lateness``, ``--max-rate`` and ``--allow-host``.
+takes them), ``ABC_RESULTS`` (the replay's results file), ``ABC_TIMEOUT``
+(unset: the scenario's ``[system] timeout_s``), ``ABC_LATENESS``, ``ABC_MAX_RATE``
+and ``ABC_ALLOW_HOSTS`` (comma-separated): replay's ``--timeout``,
+``--lateness``, ``--max-rate`` and ``--allow-host``.
+
+All are read by :mod:`~abcsim.scenario.environment` (unset or blank: the
+default; a bad value: one error naming the variable). A replay check's error
+names the library's setting (``speed``); :func:`in_locust_terms` names it as a
+Locust user sets it (``ABC_SPEED``).
 """
 
 from __future__ import annotations
 
-import math
-import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import NoReturn
 
 from abcsim.errors import AbcsimError, ScenarioError
-from abcsim.replay.setup import env_in_flight
+from abcsim.scenario.environment import env_value, names, positive_number, whole_number
 from abcsim.scenario.units import parse_bytes
 
 DEFAULT_SCENARIO = "abc_week"
-_D = TypeVar("_D", float, None)
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class LocustSettings:
     speed: float = 1.0
     scale: float = 1.0
     results: str | None = None
-    timeout_s: float = 10.0
+    timeout_s: float | None = None  # the scenario's [system] timeout_s
     lateness_s: float = 1.0
     max_rate: float | None = None
     allow_hosts: tuple[str, ...] = ()
@@ -72,68 +75,51 @@ class LocustSettings:
 
 def locust_settings(env: Mapping[str, str]) -> LocustSettings:
     """Read and check the ``ABC_*`` variables; a bad one is one :class:`ScenarioError`."""
-    limit = env.get("ABC_MEMORY_LIMIT")
-    try:
-        memory = parse_bytes(limit) if limit else None
-    except ValueError as exc:
-        raise ScenarioError("ABC_MEMORY_LIMIT", "", str(exc)) from None
     return LocustSettings(
-        scenario=env.get("ABC_SCENARIO") or DEFAULT_SCENARIO,
-        max_concurrent=env_in_flight(env) if "ABC_MAX_CONCURRENT_REQUESTS" in env else None,
-        memory_limit_bytes=memory,
-        schedule=env.get("ABC_SCHEDULE") or None,
-        window=env.get("ABC_WINDOW") or None,
-        speed=_positive(env, "ABC_SPEED", 1.0),
-        scale=_positive(env, "ABC_SCALE", 1.0),
-        results=env.get("ABC_RESULTS") or None,
-        timeout_s=_positive(env, "ABC_TIMEOUT", 10.0),
-        lateness_s=_positive(env, "ABC_LATENESS", 1.0),
-        max_rate=_positive(env, "ABC_MAX_RATE", None),
-        allow_hosts=tuple(
-            h.strip() for h in env.get("ABC_ALLOW_HOSTS", "").split(",") if h.strip()
-        ),
+        scenario=env_value(env, "ABC_SCENARIO", str, DEFAULT_SCENARIO),
+        max_concurrent=env_value(env, "ABC_MAX_CONCURRENT_REQUESTS", whole_number(1), None),
+        memory_limit_bytes=env_value(env, "ABC_MEMORY_LIMIT", parse_bytes, None),
+        schedule=env_value(env, "ABC_SCHEDULE", str, None),
+        window=env_value(env, "ABC_WINDOW", str, None),
+        speed=env_value(env, "ABC_SPEED", positive_number, 1.0),
+        scale=env_value(env, "ABC_SCALE", positive_number, 1.0),
+        results=env_value(env, "ABC_RESULTS", str, None),
+        timeout_s=env_value(env, "ABC_TIMEOUT", positive_number, None),
+        lateness_s=env_value(env, "ABC_LATENESS", positive_number, 1.0),
+        max_rate=env_value(env, "ABC_MAX_RATE", positive_number, None),
+        allow_hosts=env_value(env, "ABC_ALLOW_HOSTS", names, ()),
     )
-
-
-def _positive(env: Mapping[str, str], name: str, default: _D) -> float | _D:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not (value > 0 and math.isfinite(value)):
-        raise ScenarioError(name, "", f"must be a number > 0, got {raw!r}")
-    return value
 
 
 def fail(exc: AbcsimError) -> NoReturn:
     """A bad setting met while Locust loads a locustfile: one line and exit status 2, as
     abcsim's own commands give (Locust would print a traceback)."""
-    print(f"error: {exc}", file=sys.stderr)
+    print(f"error: {in_locust_terms(exc)}", file=sys.stderr)
     raise SystemExit(2)
 
 
-FLAG_VARIABLES = {
-    "--window": "ABC_WINDOW",
-    "--speed": "ABC_SPEED",
-    "--scale": "ABC_SCALE",
-    "--max-rate": "ABC_MAX_RATE",
-    "--max-in-flight": "ABC_MAX_CONCURRENT_REQUESTS",
-    "--timeout": "ABC_TIMEOUT",
-    "--lateness": "ABC_LATENESS",
-    "--allow-host": "ABC_ALLOW_HOSTS",
-    "--scenario": "ABC_SCENARIO",
-    "--target": "--host",
+VARIABLES = {
+    "window": "ABC_WINDOW",
+    "speed": "ABC_SPEED",
+    "scale": "ABC_SCALE",
+    "max_rate": "ABC_MAX_RATE",
+    "max_in_flight": "ABC_MAX_CONCURRENT_REQUESTS",
+    "timeout_s": "ABC_TIMEOUT",
+    "lateness_s": "ABC_LATENESS",
+    "allow_hosts": "ABC_ALLOW_HOSTS",
+    "scenario": "ABC_SCENARIO",
+    "target": "--host",
 }
-"""``abcsim replay``'s flags and what sets the same thing in a Locust process."""
+"""Replay's settings (:func:`~abcsim.replay.setup.prepare_replay`'s arguments) and what
+sets each in a Locust process: its ``ABC_*`` variable, or Locust's own ``--host``."""
 
 
-def in_locust_terms(exc: AbcsimError) -> AbcsimError:
-    """A replay check's message with the flags named as a Locust user sets them:
-    ``--speed 360: ...`` becomes ``ABC_SPEED 360: ...``."""
-    text = str(exc)
-    for flag, variable in FLAG_VARIABLES.items():
-        text = re.sub(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", variable, text)
-    return AbcsimError(text)
+def variable(setting: str) -> str:
+    """How a Locust user sets a replay setting: ``max_rate`` → ``ABC_MAX_RATE``."""
+    return VARIABLES.get(setting, setting)
+
+
+def in_locust_terms(exc: AbcsimError) -> str:
+    """An error's message with its settings named as a Locust user sets them:
+    ``speed 360: ...`` becomes ``ABC_SPEED 360: ...``."""
+    return exc.render(variable)

@@ -10,10 +10,11 @@ same schema with ``source = plan`` — from the schedule and the scenario's
   multi-server recursion (the fast path), :mod:`~abcsim.plan.reference` with
   a plain SimPy model (the check);
 * :mod:`~abcsim.plan.predict` turns decisions into results rows,
-  :mod:`~abcsim.plan.figures` into utilisation, queue and CPU figures, and
-  :mod:`~abcsim.plan.session` into the replay's report;
+  :mod:`~abcsim.plan.figures` into utilisation, queue and CPU figures;
+  :mod:`~abcsim.plan.setup` checks a plan's choices and
+  :mod:`~abcsim.plan.session` runs it to a results file;
 * :mod:`~abcsim.plan.capacity` finds the smallest system meeting every SLO in
-  the busiest hour, :mod:`~abcsim.plan.sweep` tabulates and plots a range;
+  the busiest hour, :mod:`~abcsim.plan.sweep` tries a range;
 * :mod:`~abcsim.plan.analytic` holds the closed forms (Erlang C, M/M/c,
   Pollaczek–Khinchine, Allen–Cunneen, Little) the model is tested against;
 * :mod:`~abcsim.plan.calibrate` fits the service times from a light replay.
@@ -21,8 +22,9 @@ same schema with ``source = plan`` — from the schedule and the scenario's
 From Python, what ``abcsim plan week.parquet -w 'Tue 00:00..Wed 00:00'`` does::
 
     prepared = prepare_plan("week.parquet", window="Tue 00:00..Wed 00:00")
-    report = run_plan(prepared, "tuesday.plan.parquet")
-    print("\\n".join(report.lines))
+    run = run_plan(prepared, "tuesday.plan.parquet")
+    summary = abcsim.report.report(run.results, prepared.scenario, planned=run)
+    print("\\n".join(summary.lines))
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ from abcsim.plan.capacity import Capacity, find_capacity, plan_capacity
 from abcsim.plan.engine import Decided, decide
 from abcsim.plan.fcfs import FcfsModel, Served
 from abcsim.plan.reference import ReferenceModel
-from abcsim.plan.session import PlanReport, PreparedPlan, prepare_plan, run_plan
-from abcsim.plan.sweep import SweepSpec, parse_sweep, plan_sweep
+from abcsim.plan.session import PlanRun, run_plan
+from abcsim.plan.setup import PreparedPlan, prepare_plan
+from abcsim.plan.sweep import Sweep, SweepSpec, parse_sweep, plan_sweep
 from abcsim.plan.trial import BusyWindow, Trial, busiest_window, run_trial
 from abcsim.plan.workload import ServiceDraws, Workload, workload_from_arrays
 
@@ -43,11 +46,12 @@ __all__ = [
     "Capacity",
     "Decided",
     "FcfsModel",
-    "PlanReport",
+    "PlanRun",
     "PreparedPlan",
     "ReferenceModel",
     "Served",
     "ServiceDraws",
+    "Sweep",
     "SweepSpec",
     "Trial",
     "Workload",

@@ -53,12 +53,6 @@ def mmc_mean_wait(lam: float, mu: float, c: int) -> float:
     return erlang_c(c, lam / mu) / (c * mu - lam)
 
 
-def mmc_wait_tail(t: float, lam: float, mu: float, c: int) -> float:
-    """M/M/c P(W > t): an arrival waits with probability C, then an exponential of rate cμ − λ."""
-    _check(lam, mu, c)
-    return erlang_c(c, lam / mu) * math.exp(-(c * mu - lam) * t)
-
-
 def mmc_response_tail(t: float, lam: float, mu: float, c: int) -> float:
     """M/M/c P(T > t) for the response time T = W + S (wait plus an exponential service)."""
     _check(lam, mu, c)

@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from abcsim.errors import PlanError
+from abcsim.errors import PlanError, Setting
 from abcsim.results import read_results, read_results_meta
 from abcsim.scenario import parse_scenario
 from abcsim.scenario.service import WORKFLOW
@@ -211,7 +211,9 @@ def calibrate_file(
         raise PlanError(f"{results}: no requests to calibrate from")
     base = parse_scenario(meta.scenario_text, f"{results} (its scenario)").system
     if not (overhead_ms >= 0 and math.isfinite(overhead_ms)):
-        raise PlanError(f"--overhead-ms: must be a finite number >= 0, got {overhead_ms}")
+        raise PlanError(
+            Setting("overhead_ms"), f": must be a finite number >= 0, got {overhead_ms}"
+        )
     sizes = _sizes(frame, schedule) if schedule is not None else None
     calibration = calibrate(
         frame,
@@ -276,22 +278,3 @@ def system_toml(calibration: Calibration) -> str:
             why = f"not fitted ({kept.get(request, 'no data')}): the scenario's"
         lines.append(f"{request} = {{ {fields} }}  # {why}")
     return "\n".join(lines) + "\n"
-
-
-def calibration_lines(calibration: Calibration) -> list[str]:
-    """What the CLI prints: a row per request type, then the notes."""
-    lines = [
-        f"{'request':<20} {'requests':>9} {'chosen':>10} {'median ms':>10} {'P95 ms':>9} "
-        f"{'per item':>9} {'AIC lognormal':>14} {'AIC gamma':>12}"
-    ]
-    for fit in calibration.fits:
-        s = fit.service
-        lines.append(
-            f"{fit.request:<20} {fit.samples:>9,} {fit.chosen:>10} {s.median_ms:>10.4g} "
-            f"{s.p95_ms:>9.4g} {s.per_item_ms:>9.4g} {fit.lognormal_aic:>14,.1f} "
-            f"{fit.gamma_aic:>12,.1f}"
-        )
-    for request, why in calibration.kept:
-        lines.append(f"{request:<20} kept the scenario's: {why}")
-    lines += [f"note: {note}" for note in calibration.notes]
-    return lines

@@ -22,10 +22,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from abcsim.errors import PlanError
-from abcsim.plan.session import PreparedPlan
+from abcsim.errors import PlanError, Setting
+from abcsim.plan.setup import PreparedPlan
 from abcsim.plan.trial import BusyWindow, Trial, busiest_window, run_trial, sized
-from abcsim.results.slo import format_breaches
 from abcsim.scenario.spec import Slo, SystemSpec
 
 LIMITS = {"workers": 4096, "replicas": 1024}
@@ -61,7 +60,7 @@ def find_capacity(
     if dimension not in LIMITS:
         raise ValueError(f"dimension must be workers or replicas, got {dimension!r}")
     if not window.events:
-        raise PlanError("--find-capacity: the window holds no requests")
+        raise PlanError(Setting("find_capacity"), ": the window holds no requests")
     tried: dict[int, Trial] = {}
 
     def trial(value: int) -> Trial:
@@ -80,10 +79,11 @@ def find_capacity(
         low, high = 1, max(2, min(limit, math.ceil(trial(1).offered / other)))
     while not trial(high).passed:
         if high >= limit:
-            why = "; ".join(format_breaches(trial(high).breaches))
+            why = ", ".join(b.what for b in trial(high).breaches)
             raise PlanError(
-                f"--find-capacity: no size up to {limit} {dimension} meets the SLOs in the "
-                f"{window.label}: {why}"
+                Setting("find_capacity"),
+                f": no size up to {limit} {dimension} meets the SLOs in the "
+                f"{window.label} (misses {why})",
             )
         low, high = high, min(limit, high * 2)
     while high - low > 1:
@@ -114,44 +114,13 @@ def _headroom(window: BusyWindow, system: SystemSpec, slo: Slo, seed: int, scale
     return good
 
 
-def capacity_lines(capacity: Capacity) -> list[str]:
-    """The answer as the CLI prints it."""
-    answer, smaller = capacity.answer, capacity.smaller
-    unit = "workers per replica" if capacity.dimension == "workers" else "replicas"
-    value = answer.workers if capacity.dimension == "workers" else answer.replicas
-    lines = [
-        f"Capacity for the {capacity.window.label} ({answer.requests:,} requests, "
-        f"offered load {answer.offered:,.1f} workers busy; {capacity.trials} sizes tried):",
-        f"  answer: {value} {unit} — {_verdict(answer)}",
-    ]
-    if smaller is not None:
-        lines.append(f"  one smaller: {_verdict(smaller)}")
-        lines += [f"    {line}" for line in format_breaches(smaller.breaches)]
-    if capacity.headroom >= MAX_SCALE:
-        lines.append(f"  headroom: holds at least {MAX_SCALE:g}x the hour's traffic")
-    else:
-        lines.append(
-            f"  headroom: holds {capacity.headroom:.2f}x the hour's traffic "
-            f"(+{100 * (capacity.headroom - 1):.0f}%) before a target is missed"
-        )
-    return lines
-
-
-def _verdict(trial: Trial) -> str:
-    state = "meets every SLO" if trial.passed else f"misses {len(trial.breaches)} SLO(s)"
-    return (
-        f"{trial.size}: {state}; utilisation {100 * trial.utilisation:.1f}%, P95 "
-        f"{trial.p95_ms:,.0f} ms, P99 {trial.p99_ms:,.0f} ms, errors {100 * trial.error_rate:.2f}%"
-    )
-
-
 def plan_capacity(
     prepared: PreparedPlan,
     *,
     dimension: str = "workers",
     progress: Callable[[Trial], None] | None = None,
-) -> tuple[Capacity, list[str]]:
-    """``--find-capacity``: the busiest hour of the plan's slice, searched, and what to print."""
+) -> Capacity:
+    """``--find-capacity``: the busiest hour of the plan's slice, searched."""
     window = busiest_window(prepared)
     capacity = find_capacity(
         window,
@@ -162,4 +131,4 @@ def plan_capacity(
         scale=prepared.scale,
         progress=progress,
     )
-    return capacity, capacity_lines(capacity)
+    return capacity

@@ -42,7 +42,7 @@ import heapq
 import itertools
 import math
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -322,10 +322,3 @@ class FcfsModel:
                 block.pending -= 1
                 if shortest:
                     heapq.heappush(self._departures, (done, r))
-
-
-def serve_blocks(model: FcfsModel, blocks: Iterable[Workload]) -> Iterator[tuple[Workload, Served]]:
-    """Feed ``blocks`` through ``model`` and finish it: every block back, in order, decided."""
-    for work in blocks:
-        yield from model.feed(work)
-    yield from model.finish()

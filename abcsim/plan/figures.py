@@ -19,7 +19,8 @@ request counted at its arrival second:
 * **peak queue length** — the most requests waiting in one replica's queue
   seen by any request's join.
 
-The busiest hour is the 3,600 s (whole seconds, sliding) with the most arrivals.
+The busiest hour is the 3,600 s (whole seconds, sliding) with the most arrivals
+(:func:`abcsim.schedule.busiest.busiest_span`, as everywhere else).
 Its theory line compares the simulated waits with Erlang C (M/M/c) and
 Allen–Cunneen (G/G/c) for that hour's arrival rate, spell moments and
 arrival variability, per replica, each workflow stage counted as a visit.
@@ -37,8 +38,7 @@ from abcsim.plan.analytic import allen_cunneen_wait, erlang_c, mmc_mean_wait
 from abcsim.plan.fcfs import Served
 from abcsim.plan.predict import TIMEOUT, PlanRows
 from abcsim.plan.workload import Workload
-
-HOUR_S = 3600
+from abcsim.schedule.busiest import busiest_span
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -135,10 +135,7 @@ class LoadCounter:
 
     def busiest_hour(self) -> tuple[int, int]:
         """[first, last) second of the busiest hour (the whole window if shorter)."""
-        width = min(HOUR_S, self._arrivals.size)
-        sums = np.convolve(self._arrivals, np.ones(width, np.int64), mode="valid")
-        first = int(np.argmax(sums))
-        return first, first + width
+        return busiest_span(self._arrivals)
 
     def figures(self, label: str, first: int = 0, last: int | None = None) -> LoadFigures:
         """The figures of seconds ``[first, last)`` of the window (default: all of it)."""

@@ -95,15 +95,27 @@ def plan_rows(
     return PlanRows(latency, service, status, outcome, wait)
 
 
-def plan_batch(work: Workload, rows: PlanRows, agent_types: Sequence[str]) -> pa.RecordBatch:
-    """One results batch (the results schema) for a decided workload."""
+def plan_batch(
+    work: Workload,
+    rows: PlanRows,
+    agent_types: Sequence[str],
+    *,
+    origin: float = 0.0,
+    speed: float = 1.0,
+) -> pa.RecordBatch:
+    """One results batch (the results schema) for a decided workload.
+
+    A workload modelled at ``speed`` arrived at ``origin + (t - origin) / speed``;
+    its rows say ``t`` and ``sent`` in schedule seconds, as a replay's do.
+    """
+    t = work.t if speed == 1.0 else origin + (work.t - origin) * speed
     return results_batch(
         event_id=work.event_id,
-        t=work.t,
+        t=t,
         agent_type=work.agent_type,
         agent_types=agent_types,
         request=work.request,
-        sent=work.t,
+        sent=t,
         latency=rows.latency,
         service=rows.service,
         status=rows.status,

@@ -15,7 +15,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-from abcsim.errors import PlanError
+from abcsim.errors import PlanError, Setting
 from abcsim.scenario.load import load_system
 from abcsim.scenario.spec import BALANCERS, SystemSpec
 
@@ -34,26 +34,30 @@ def plan_system(
     """``base`` with a ``[system]`` file's section (if given) and then the flags applied."""
     system = load_system(system_file, base) if system_file is not None else base
     changes: dict[str, object] = {}
-    for flag, value, low in (
-        ("--replicas", replicas, 1),
-        ("--workers", workers, 1),
-        ("--queue-limit", queue_limit, 0),
+    for name, value, low in (
+        ("replicas", replicas, 1),
+        ("workers", workers, 1),
+        ("queue_limit", queue_limit, 0),
     ):
         if value is not None:
             if value < low:
-                raise PlanError(f"{flag}: must be >= {low}, got {value}")
-            changes[flag[2:].replace("-", "_")] = value
+                raise PlanError(Setting(name), f": must be >= {low}, got {value}")
+            changes[name] = value
     if balancer is not None:
         if balancer not in BALANCERS:
-            raise PlanError(f"--balancer: must be one of {', '.join(BALANCERS)}, got {balancer!r}")
+            raise PlanError(
+                Setting("balancer"), f": must be one of {', '.join(BALANCERS)}, got {balancer!r}"
+            )
         changes["balancer"] = balancer
     if timeout_s is not None:
         if not (timeout_s > 0 and math.isfinite(timeout_s)):
-            raise PlanError(f"--timeout: must be a finite number > 0, got {timeout_s}")
+            raise PlanError(Setting("timeout_s"), f": must be a finite number > 0, got {timeout_s}")
         changes["timeout_s"] = timeout_s
     if overhead_ms is not None:
         if not (overhead_ms >= 0 and math.isfinite(overhead_ms)):
-            raise PlanError(f"--overhead-ms: must be a finite number >= 0, got {overhead_ms}")
+            raise PlanError(
+                Setting("overhead_ms"), f": must be a finite number >= 0, got {overhead_ms}"
+            )
         changes["overhead_ms"] = overhead_ms
     return replace(system, **changes)  # type: ignore[arg-type]
 

@@ -15,17 +15,18 @@ numbers): a size passes or fails because of its capacity, not its luck.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from abcsim.plan.engine import decide
-from abcsim.plan.figures import HOUR_S
 from abcsim.plan.predict import HTTP_ERROR, OK, plan_frame
-from abcsim.plan.session import PreparedPlan, span_label
+from abcsim.plan.setup import PreparedPlan
 from abcsim.results.slo import Breach, check_slos
 from abcsim.results.stats import exact_percentiles, to_ms
 from abcsim.scenario.spec import Slo, SystemSpec
+from abcsim.schedule.busiest import busiest_label
+from abcsim.schedule.busiest import busiest_window as busiest_window_of
 from abcsim.schedule.slicing import EventBlock, Window, iter_slice, scaled_in_order
 
 WARMUP_S = 900.0
@@ -47,21 +48,11 @@ class BusyWindow:
 
 
 def busiest_window(prepared: PreparedPlan) -> BusyWindow:
-    """The 3,600 s of the slice with the most requests (the whole slice if shorter)."""
-    window = prepared.window
-    bins = max(1, math.ceil(window.length))
-    per_second = np.zeros(bins, np.int64)
-    for block in iter_slice(prepared.schedule, window):
-        second = np.clip((block.t - window.start).astype(np.int64), 0, bins - 1)
-        per_second += np.bincount(second, minlength=bins)
-    width = min(HOUR_S, bins)
-    sums = np.convolve(per_second, np.ones(width, np.int64), mode="valid")
-    first = int(np.argmax(sums))
-    hour = Window(window.start + first, min(window.start + first + width, window.end))
-    start = max(window.start, hour.start - WARMUP_S)
+    """The busiest 3,600 s of the slice (the whole slice if shorter), with its warm-up."""
+    hour = busiest_window_of(prepared.schedule, prepared.window)
+    start = max(prepared.window.start, hour.start - WARMUP_S)
     blocks = tuple(b for b in iter_slice(prepared.schedule, Window(start, hour.end)) if len(b))
-    label = f"busiest hour {span_label(prepared.meta.start, hour.start, hour.length)}"
-    return BusyWindow(hour, start, blocks, label)
+    return BusyWindow(hour, start, blocks, busiest_label(prepared.meta.start, hour))
 
 
 @dataclass(frozen=True)
@@ -79,6 +70,7 @@ class Trial:
     p99_ms: float
     error_rate: float
     breaches: tuple[Breach, ...]
+    request_p95_ms: dict[str, float] = field(default_factory=dict)  # the SLO'd request types
 
     @property
     def passed(self) -> bool:
@@ -105,9 +97,16 @@ def run_trial(
         busy += float(done.rows.service[admitted].sum())
         judged.append((done.work, done.rows, inside))
     frame = plan_frame((w.take(m), r.take(m)) for w, r, m in judged)
-    latency = frame["latency"].to_numpy(dtype=np.float64)
+    # answered requests only, as every report counts them: a refusal is an error, not a 0 ms
+    answered = frame["outcome"].cat.codes.to_numpy() == OK
+    latency = frame["latency"].to_numpy(dtype=np.float64)[answered]
     p50, p95, p99 = exact_percentiles(to_ms(latency), (0.5, 0.95, 0.99))
-    failed = int((frame["outcome"].cat.codes.to_numpy() != OK).sum())
+    failed = int((~answered).sum())
+    requests = frame["request"].to_numpy()[answered]
+    request_p95 = {
+        request: float(exact_percentiles(to_ms(latency[requests == request]), (0.95,))[0])
+        for request, _ in slo.p95_ms
+    }
     seconds = max(hour.length, 1e-9)
     return Trial(
         replicas=system.replicas,
@@ -121,6 +120,7 @@ def run_trial(
         p99_ms=float(p99),
         error_rate=failed / len(frame) if len(frame) else math.nan,
         breaches=tuple(check_slos(slo, frame)),
+        request_p95_ms=request_p95,
     )
 
 

@@ -202,7 +202,7 @@ class _Dispatcher:
         while self.waiting and now - self.waiting[0][0] > budget:
             self._drop(
                 self.waiting.popleft(),
-                f"no free slot within {budget:g} s (--max-in-flight {self.plan.max_in_flight})",
+                f"no free slot within {budget:g} s ({self.plan.max_in_flight} in flight at most)",
             )
 
     def _drop(self, event: Event, why: str) -> None:

@@ -1,13 +1,17 @@
 """What a replay may do before it sends anything: which hosts, how fast.
 
 Replay goes to loopback freely. Any other host — a staging cluster, say
-``staging.abc.internal`` — must be named with ``--allow-host`` or in the
+``staging.abc.internal`` — must be allowed (``--allow-host``) or in the
 scenario's allow-list, or the replay refuses before its first request. And a
 hard ceiling on the request rate catches ``--speed 600`` typed for
 ``--speed 60``: the busiest wall-clock second of the planned slice is
 computed up front and compared with it. And nothing that places orders goes
 to a host that is not loopback unless ``ABC_PERFORMANCE_MODE=true`` says the
 system simulates them.
+
+Refusals name the settings at fault as :class:`~abcsim.errors.Setting` parts
+(``target``, ``allow_hosts``, ``max_rate``): the CLI shows its flags, a Locust
+process its variables.
 """
 
 from __future__ import annotations
@@ -16,23 +20,24 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
-from abcsim.errors import ReplayError
+from abcsim.errors import ReplayError, Setting
+from abcsim.scenario.environment import env_value, switch
+
+TARGET = Setting("target")
 
 ORDER_REQUESTS = ("trade_execution", "multi_agent_workflow")
 """Requests that place orders: a workflow's last stage is a trade execution."""
-
-_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
 
 
 def target_host(url: str) -> str:
     """The host of a target URL; refuses anything but ``http(s)://host[:port][/base]``."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ReplayError(f"--target: expected http://HOST[:PORT], got {url!r}")
+        raise ReplayError(TARGET, f": expected http://HOST[:PORT], got {url!r}")
     try:
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
-        raise ReplayError(f"--target: bad port in {url!r}") from None
+        raise ReplayError(TARGET, f": bad port in {url!r}") from None
     return parts.hostname
 
 
@@ -51,8 +56,10 @@ def check_target(url: str, allowed: Iterable[str]) -> None:
     if is_loopback(host) or host in set(allowed):
         return
     raise ReplayError(
-        f"--target: {host} is not loopback; name it with --allow-host {host} "
-        "(or in the scenario's [replay] allow_hosts) to replay against it"
+        TARGET,
+        f": {host} is not loopback; name it with ",
+        Setting("allow_hosts"),
+        f" {host} (or in the scenario's [replay] allow_hosts) to replay against it",
     )
 
 
@@ -60,20 +67,19 @@ def check_rate(peak_per_second: float, max_rate: float, speed: float, scale: flo
     """Refuse a slice whose busiest second would exceed ``max_rate``."""
     if peak_per_second > max_rate:
         raise ReplayError(
-            f"--speed {speed:g} --scale {scale:g}: the busiest second would send "
-            f"{peak_per_second:,.0f} requests, over the ceiling of {max_rate:,.0f}/s "
-            "(raise --max-rate if that is really meant)"
+            Setting("speed"),
+            f" {speed:g} ",
+            Setting("scale"),
+            f" {scale:g}: the busiest second would send {peak_per_second:,.0f} requests, "
+            f"over the ceiling of {max_rate:,.0f}/s (raise ",
+            Setting("max_rate"),
+            " if that is really meant)",
         )
 
 
 def performance_mode(env: Mapping[str, str]) -> bool:
     """``ABC_PERFORMANCE_MODE``: does the system under test simulate its orders?"""
-    raw = env.get("ABC_PERFORMANCE_MODE", "")
-    if raw.strip().lower() in _TRUE:
-        return True
-    if raw.strip().lower() in _FALSE:
-        return False
-    raise ReplayError(f"ABC_PERFORMANCE_MODE: must be true or false, got {raw!r}")
+    return env_value(env, "ABC_PERFORMANCE_MODE", switch, False)
 
 
 def check_orders(url: str, requests: Iterable[str], env: Mapping[str, str]) -> None:

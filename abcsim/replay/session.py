@@ -1,9 +1,10 @@
-"""A whole replay as the CLI runs it: send, record, then report as Locust would.
+"""A whole replay as the CLI runs it: send on the clock and stream every result to a file.
 
-:func:`run_replay` writes the results file (streamed, valid even after
-Ctrl-C), then reads it back for the end-of-run report: Locust's console
-tables, the same split by agent type, the Locust CSVs if asked, and the SLO
-verdict that sets the exit status (0 all targets hold, 1 one breached).
+:func:`run_replay` starts the clock a moment from now, sends from one process
+or several (sharded by agent), and writes the results file — streamed, valid
+even after Ctrl-C, one row per scheduled event. What the run says (Locust's
+tables, the SLO verdict, the exit status) is the report stage's job:
+``abcsim replay`` ends with one call to :func:`abcsim.report.report` on the file.
 """
 
 from __future__ import annotations
@@ -11,25 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from abcsim.replay.runner import LEAD_S, Progress, ReplayRun
 from abcsim.replay.setup import PreparedReplay
 from abcsim.replay.shards import SPAWN_LEAD_S, replay_sharded
-from abcsim.report import report
 from abcsim.results import ResultsMeta, ResultsWriter
-
-
-@dataclass(frozen=True)
-class ReplayReport:
-    """What the replay did and what to tell the user."""
-
-    run: ReplayRun
-    results: Path
-    lines: tuple[str, ...]
-    breaches: tuple[str, ...]
-    exit_status: int
 
 
 def run_replay(
@@ -37,19 +26,16 @@ def run_replay(
     out: str | Path,
     *,
     workers: int = 1,
-    csv_prefix: str | None = None,
-    name_width: int = 80,
     progress: Callable[[Progress], None] | None = None,
-) -> ReplayReport:
-    """Replay, write ``out``, and build the end-of-run report."""
+) -> ReplayRun:
+    """Replay and write ``out``; see the module docstring."""
     # the clock starts a moment from now (longer for N processes to start): that moment
     # is the run's wall-clock start in the results, the CSVs and the req/s figures
     lead = LEAD_S + (SPAWN_LEAD_S if workers > 1 else 0.0)
     start_at = time.time() + lead
     plan = replace(prepared.plan, start_at=start_at)
     with ResultsWriter(out, replay_meta(prepared, start_at)) as writer:
-        run = replay_sharded(plan, writer, workers, progress)
-    return replay_report(prepared, out, run, csv_prefix=csv_prefix, name_width=name_width)
+        return replay_sharded(plan, writer, workers, progress)
 
 
 def replay_meta(prepared: PreparedReplay, start_at: float) -> ResultsMeta:
@@ -66,24 +52,4 @@ def replay_meta(prepared: PreparedReplay, start_at: float) -> ResultsMeta:
         window=(plan.window.start, plan.window.end),
         speed=plan.speed,
         scale=plan.scale,
-    )
-
-
-def replay_report(
-    prepared: PreparedReplay,
-    out: str | Path,
-    run: ReplayRun,
-    *,
-    csv_prefix: str | None = None,
-    name_width: int = 80,
-) -> ReplayReport:
-    """The report stage on the results file ``out``, whichever engine wrote it (this
-    process, N local processes, or Locust's master and workers)."""
-    summary = report(out, prepared.scenario, csv_prefix=csv_prefix, name_width=name_width)
-    return ReplayReport(
-        run=run,
-        results=Path(out),
-        lines=summary.lines,
-        breaches=summary.breaches,
-        exit_status=summary.exit_status,
     )

@@ -1,27 +1,20 @@
-"""Results: the table of what happened to every scheduled request, and what it says.
+"""Results: the table of what happened to every scheduled request, and its numbers.
 
 One row per scheduled event, measured by a replay or predicted by the planner
 (:mod:`~abcsim.results.columns`), streamed to Parquet (:mod:`~abcsim.results.parquet`),
 summed up as Locust's statistics (:mod:`~abcsim.results.stats`,
-:mod:`~abcsim.results.history`), printed and written as Locust prints and
-writes them (:mod:`~abcsim.results.locust_console`, :mod:`~abcsim.results.locust_csv`)
-and checked against the scenario's SLOs (:mod:`~abcsim.results.slo`).
+:mod:`~abcsim.results.history`) and checked against the scenario's SLOs
+(:mod:`~abcsim.results.slo`). Printing them — Locust's console tables and CSVs,
+the SLO verdict's lines — is the report stage's (:mod:`abcsim.report`), which
+reads this package and is never read by it.
 
-What a replay does when it ends (``elapsed``: the run's wall-clock seconds)::
+The numbers of a replay that has ended (``elapsed``: the run's wall-clock seconds)::
 
     frame = read_results("monday.parquet")
     clock = RunClock.from_meta(read_results_meta("monday.parquet"))
     stats = results_stats(frame, scenario.endpoints, clock=clock, duration_s=elapsed)
-    by_type = results_stats(
-        frame, scenario.endpoints, clock=clock, duration_s=elapsed, by="agent_type"
-    )
-    for line in summary_lines(stats, name_width=terminal_name_width(), by_agent_type=by_type):
-        print(line)
     history = stats_history(frame, scenario.endpoints, clock=clock, duration_s=elapsed)
-    write_locust_csvs("ci/monday", stats, history)
-    breaches = check_slos(scenario.slo, frame)
-    for line in format_breaches(breaches):
-        print(line)
+    breaches = check_slos(scenario.slo, frame)  # [Breach("overall P95", 2140.0, 2000.0, "ms")]
     sys.exit(slo_exit_status(breaches))
 """
 
@@ -34,23 +27,25 @@ from abcsim.results.columns import (
     ResultsMeta,
     results_batch,
 )
+from abcsim.results.digest import (
+    Digest,
+    digest_file,
+    digest_frame,
+    digest_stats,
+    results_stats,
+    stats_by_agent_type,
+)
 from abcsim.results.history import HistoryRow, stats_history
-from abcsim.results.locust_console import (
-    error_report_lines,
-    percentile_table_lines,
-    stats_table_lines,
-    summary_lines,
-    terminal_name_width,
-)
-from abcsim.results.locust_csv import (
-    EXCEPTIONS_CSV_COLUMNS,
-    FAILURES_CSV_COLUMNS,
-    STATS_CSV_COLUMNS,
-    STATS_HISTORY_CSV_COLUMNS,
-    write_locust_csvs,
-)
 from abcsim.results.parquet import ResultsWriter, read_results, read_results_meta
-from abcsim.results.slo import Breach, check_slos, format_breaches, slo_exit_status
+from abcsim.results.slo import (
+    Breach,
+    Verdict,
+    check_digest,
+    check_slos,
+    digest_verdicts,
+    slo_exit_status,
+    slo_verdicts,
+)
 from abcsim.results.stats import (
     PERCENTILES,
     EntryStats,
@@ -58,20 +53,15 @@ from abcsim.results.stats import (
     RunClock,
     RunStats,
     exact_percentiles,
-    results_stats,
-    stats_by_agent_type,
 )
 
 __all__ = [
-    "EXCEPTIONS_CSV_COLUMNS",
-    "FAILURES_CSV_COLUMNS",
     "OUTCOMES",
     "PERCENTILES",
     "RESULTS_COLUMNS",
     "RESULTS_SCHEMA",
-    "STATS_CSV_COLUMNS",
-    "STATS_HISTORY_CSV_COLUMNS",
     "Breach",
+    "Digest",
     "EntryStats",
     "ErrorStats",
     "HistoryRow",
@@ -79,20 +69,20 @@ __all__ = [
     "ResultsWriter",
     "RunClock",
     "RunStats",
+    "Verdict",
+    "check_digest",
     "check_slos",
-    "error_report_lines",
+    "digest_file",
+    "digest_frame",
+    "digest_stats",
+    "digest_verdicts",
     "exact_percentiles",
-    "format_breaches",
-    "percentile_table_lines",
     "read_results",
     "read_results_meta",
     "results_batch",
     "results_stats",
     "slo_exit_status",
+    "slo_verdicts",
     "stats_by_agent_type",
     "stats_history",
-    "stats_table_lines",
-    "summary_lines",
-    "terminal_name_width",
-    "write_locust_csvs",
 ]

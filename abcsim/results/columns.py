@@ -1,6 +1,6 @@
 """The results table: one row per scheduled event, measured (replay) or predicted (plan).
 
-Columns as DESIGN.md fixes them. ``latency`` runs from the *scheduled* time to
+Columns as docs/architecture.md fixes them. ``latency`` runs from the *scheduled* time to
 the end of the response — what a user felt, free of coordinated omission —
 and ``service`` from the actual send; a request never sent has ``sent``,
 ``latency`` and ``service`` NaN and outcome ``dropped``. So an order scheduled

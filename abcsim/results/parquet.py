@@ -63,19 +63,22 @@ class ResultsWriter(ParquetStream):
         super().write(batch)
 
 
-def _open(path: str | Path) -> pq.ParquetFile:
-    return open_table(path, RESULTS_COLUMNS, "an abcsim results file", ResultsError)
+def open_results(path: str | Path, *, pre_buffer: bool = True) -> pq.ParquetFile:
+    """A results file opened for reading, its columns checked (one clear error if not)."""
+    return open_table(
+        path, RESULTS_COLUMNS, "an abcsim results file", ResultsError, pre_buffer=pre_buffer
+    )
 
 
 def read_results_meta(path: str | Path) -> ResultsMeta:
     """The metadata of a results file: source, target, scenario, seed, window, speed."""
-    file = _open(path)
+    file = open_results(path)
     return ResultsMeta.from_metadata(file.schema_arrow.metadata or {}, str(path))
 
 
 def read_results(path: str | Path) -> pd.DataFrame:
     """A whole results file as a DataFrame; ``agent_type``, ``request``, ``outcome`` categorical."""
-    file = _open(path)
+    file = open_results(path)
     try:
         table = file.read(columns=list(RESULTS_COLUMNS))
     except (pa.ArrowInvalid, OSError) as exc:

@@ -10,12 +10,15 @@ deliberate choices:
 
 * **Every scheduled event is a request.** An order that the replayer could not
   send in time (outcome ``dropped``) counts in ``# reqs`` and in ``# fails``;
-  its error is ``dropped``, or e.g. ``dropped: stopped`` with the replayer's
-  reason. Like a Locust request logged without a response time, it is left
-  out of Avg, Min, Max, Med and the percentiles, never out of the counts.
-  Every outcome other than ``ok`` is a failure; failed requests that were
-  answered (an HTTP 503 after 40 ms, a timeout after 30 s) keep their times,
-  as in Locust.
+  its error is ``dropped``, or e.g. ``dropped: lateness`` with the replayer's
+  reason. Every outcome other than ``ok`` is a failure. (Events a stopped run
+  never got to are not requests at all: the report stage leaves them out,
+  :func:`abcsim.results.slo.not_sent`.)
+* **Times are of answered requests** (outcome ``ok``), measured and predicted
+  alike. Failures count in ``# fails`` and the failure rate, never in Avg,
+  Min, Max, Med or the percentiles — where Locust keeps a failed request's
+  time. An overloaded system refuses at once (a 503 in 1 ms); counted as
+  times, refusals would make the percentiles *fall* as the system fails.
 * **Response time is** ``latency`` **by default**: from the *scheduled* time to
   the end of the response. If the London open makes the API stall for 2 s, an
   order scheduled during the stall and sent late still counts those 2 s, as
@@ -42,7 +45,6 @@ are wall-clock seconds.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -144,7 +146,7 @@ class RequestTable:
     group: IntArray  # index into keys
     endpoint_keys: tuple[tuple[str, str], ...]  # (method, path) of each endpoint
     endpoint: IntArray  # index into endpoint_keys
-    ms: FloatArray  # response time in ms; NaN when there is none (never sent)
+    ms: FloatArray  # response time in ms; NaN when there is none (failed, never sent)
     failed: BoolArray
     reason: npt.NDArray[np.object_]  # error text of each failed row, in row order
     bytes: FloatArray
@@ -159,14 +161,42 @@ class RequestTable:
         return max(float(np.nanmax(self.end)), 0.0) if len(self) else 0.0
 
 
+def failure_reasons(frame: pd.DataFrame, failed: BoolArray) -> npt.NDArray[np.object_]:
+    """The error text of each failed row, in row order.
+
+    The replayer's short reason if it gave one, else the outcome itself; a
+    dropped request says so ("dropped: lateness"), as "lateness" alone would not.
+    Only the failed rows' texts are read (a results file's error column is
+    mostly empty, and a week holds fifty million of them).
+    """
+    rows = np.flatnonzero(failed)
+    given = pd.Series(frame["error"].iloc[rows].to_numpy(dtype=object), dtype=object).fillna("")
+    outcome = pd.Series(frame["outcome"].iloc[rows].astype(str).to_numpy(dtype=object))
+    reason = given.where(given != "", outcome)
+    unsaid = (outcome == "dropped") & (given != "") & ~given.str.startswith("dropped")
+    reason[unsaid] = "dropped: " + given[unsaid]
+    return reason.to_numpy(dtype=object)
+
+
 def _category(frame: pd.DataFrame, column: str) -> tuple[IntArray, list[str]]:
     values = frame[column].astype("category")
     codes = np.asarray(values.cat.codes, dtype=np.int64)
     return codes, [str(c) for c in values.cat.categories]
 
 
-def _endpoint_table(endpoints: Endpoints) -> dict[str, Endpoint]:
+def endpoint_table(endpoints: Endpoints) -> dict[str, Endpoint]:
+    """Request type → endpoint, from the scenario's pairs or a mapping."""
     return dict(endpoints.items() if isinstance(endpoints, Mapping) else endpoints)
+
+
+def endpoint_key(request: str, table: Mapping[str, Endpoint]) -> tuple[str, str]:
+    """Locust's key of a request type's row: ``(method, path)``, or ``("", request)``.
+
+    Locust keys its entries by (name, method): two request types on one
+    endpoint are one row, as Locust would show them.
+    """
+    spec = table.get(request)
+    return (spec.method, spec.path) if spec else ("", request)
 
 
 def request_table(
@@ -184,16 +214,13 @@ def request_table(
     if response_time not in ("latency", "service"):
         raise ValueError(f"response_time must be 'latency' or 'service', got {response_time!r}")
     clock = clock or RunClock()
-    table = _endpoint_table(endpoints)
+    table = endpoint_table(endpoints)
 
     request_codes, requests = _category(frame, "request")
-    # Locust keys its entries by (name, method): two request types on one
-    # endpoint are one row, as Locust would show them.
     endpoint_keys: list[tuple[str, str]] = []
     lookup = np.zeros(len(requests), dtype=np.int64)
     for i, request in enumerate(requests):
-        spec = table.get(request)
-        key = (spec.method, spec.path) if spec else ("", request)
+        key = endpoint_key(request, table)
         if key not in endpoint_keys:
             endpoint_keys.append(key)
         lookup[i] = endpoint_keys.index(key)
@@ -205,31 +232,24 @@ def request_table(
         group, names = _category(frame, "agent_type")
         keys = tuple(("", name) for name in names)
 
-    outcome_codes, outcomes = _category(frame, "outcome")
-    ok = outcomes.index("ok") if "ok" in outcomes else -2
-    failed = outcome_codes != ok
-    # The replayer's short reason if it gave one, else the outcome itself; a
-    # dropped request says so ("dropped: stopped"), as "stopped" alone would not.
-    given = pd.Series(frame["error"].to_numpy(dtype=object)[failed], dtype=object).fillna("")
-    outcome = pd.Series(np.array([*outcomes, "?"], dtype=object)[outcome_codes[failed]])
-    reason = given.where(given != "", outcome)
-    unsaid = (outcome == "dropped") & (given != "") & ~given.str.startswith("dropped")
-    reason[unsaid] = "dropped: " + given[unsaid]
+    failed = (frame["outcome"] != "ok").to_numpy()
+    reason = failure_reasons(frame, failed)
 
     latency = frame["latency"].to_numpy(dtype=np.float64)
     service = frame["service"].to_numpy(dtype=np.float64)
     scheduled = clock.run_seconds(frame["t"].to_numpy(dtype=np.float64))
     end = scheduled + np.nan_to_num(latency, nan=0.0)
     start = end - service  # NaN where never sent
-    chosen = latency if response_time == "latency" else service
+    chosen = to_ms(latency if response_time == "latency" else service)
+    chosen[failed] = np.nan  # answered requests only: see the module docstring
     return RequestTable(
         keys=keys,
         group=np.asarray(group, dtype=np.int64),
         endpoint_keys=tuple(endpoint_keys),
         endpoint=np.asarray(endpoint, dtype=np.int64),
-        ms=to_ms(chosen),
+        ms=chosen,
         failed=failed,
-        reason=reason.to_numpy(dtype=object),
+        reason=reason,
         bytes=frame["bytes"].to_numpy(dtype=np.float64),
         end=end,
         start=start,
@@ -298,112 +318,3 @@ class RunStats:
     duration_s: float
     response_time: ResponseTime
     clock: RunClock
-
-
-def _entry(
-    method: str, name: str, table: RequestTable, rows: slice | BoolArray, duration_s: float
-) -> EntryStats:
-    ms = table.ms[rows]
-    timed = ms[~np.isnan(ms)]
-    requests = int(ms.size)
-    failures = int(np.count_nonzero(table.failed[rows]))
-    percentiles = exact_percentiles(timed)
-    rate = 1.0 / duration_s if duration_s > 0 else 0.0
-    return EntryStats(
-        method=method,
-        name=name,
-        requests=requests,
-        failures=failures,
-        timed=int(timed.size),
-        avg_ms=float(timed.mean()) if timed.size else math.nan,
-        min_ms=float(timed.min()) if timed.size else math.nan,
-        max_ms=float(timed.max()) if timed.size else math.nan,
-        median_ms=float(percentiles[0]),
-        # Locust divides the bytes by every request, timed or not.
-        avg_bytes=float(table.bytes[rows].sum()) / requests if requests else 0.0,
-        rps=requests * rate,
-        fail_per_s=failures * rate,
-        percentiles_ms=tuple(float(p) for p in percentiles),
-    )
-
-
-def _errors(table: RequestTable) -> tuple[ErrorStats, ...]:
-    if not table.reason.size:
-        return ()
-    endpoint = table.endpoint[table.failed]
-    failed = pd.DataFrame(
-        {"endpoint": endpoint, "error": table.reason, "end": table.end[table.failed]}
-    )
-    grouped = failed.groupby(["endpoint", "error"], sort=False)["end"].agg(["size", "min", "max"])
-    # Locust lists errors as they first happened; ties keep row order.
-    grouped = grouped.sort_values("min", kind="stable")
-    out = []
-    for (code, error), size, first, last in zip(
-        grouped.index, grouped["size"], grouped["min"], grouped["max"], strict=True
-    ):
-        method, name = table.endpoint_keys[int(code)]
-        out.append(ErrorStats(method, name, str(error), int(size), float(first), float(last)))
-    return tuple(out)
-
-
-def results_stats(
-    frame: pd.DataFrame,
-    endpoints: Endpoints,
-    *,
-    clock: RunClock | None = None,
-    duration_s: float | None = None,
-    response_time: ResponseTime = "latency",
-    by: GroupBy = "endpoint",
-) -> RunStats:
-    """Locust's statistics of a results frame, exact; see the module docstring.
-
-    ``by="agent_type"`` makes one row per agent type (Type empty, Name the
-    agent type) instead of one per endpoint; the error report stays per endpoint.
-    """
-    clock = clock or RunClock()
-    table = request_table(frame, endpoints, clock=clock, response_time=response_time, by=by)
-    duration = table.last_end() if duration_s is None else float(duration_s)
-    order = sorted(range(len(table.keys)), key=lambda g: (table.keys[g][1], table.keys[g][0]))
-    entries = []
-    for g in order:
-        rows = table.group == g
-        if rows.any():
-            entries.append(_entry(*table.keys[g], table, rows, duration))
-    return RunStats(
-        entries=tuple(entries),
-        total=_entry("", AGGREGATED, table, slice(None), duration),
-        errors=_errors(table),
-        duration_s=duration,
-        response_time=response_time,
-        clock=clock,
-    )
-
-
-def stats_by_agent_type(
-    frame: pd.DataFrame,
-    endpoints: Endpoints,
-    *,
-    clock: RunClock | None = None,
-    duration_s: float | None = None,
-    response_time: ResponseTime = "latency",
-) -> dict[str, RunStats]:
-    """:func:`results_stats` of each agent type's rows, all over the whole run's duration.
-
-    One duration for all, so the batch users' req/s and the high-frequency
-    users' req/s add up to the Aggregated req/s.
-    """
-    clock = clock or RunClock()
-    if duration_s is None:
-        duration_s = request_table(frame, endpoints, clock=clock).last_end()
-    codes, names = _category(frame, "agent_type")
-    return {
-        name: results_stats(
-            frame[codes == i],
-            endpoints,
-            clock=clock,
-            duration_s=duration_s,
-            response_time=response_time,
-        )
-        for i, name in enumerate(names)
-        if (codes == i).any()
-    }

@@ -128,8 +128,8 @@ def parse_scenario(text: str, source: str = "<string>", folder: Path | None = No
     return scenario
 
 
-def parse_start(text: str, error: ScenarioError) -> dt.datetime:
-    """An ISO 8601 date or date-time; naive means UTC."""
+def parse_start(text: str, error: Exception) -> dt.datetime:
+    """An ISO 8601 date or date-time; naive means UTC; ``error`` is raised if it is neither."""
     try:
         when = dt.datetime.fromisoformat(text)
     except ValueError:

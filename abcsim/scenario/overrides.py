@@ -2,8 +2,10 @@
 
 The scenario says which week to simulate (start, days, seed); a CI job can
 override that with ``ABC_SEED``, ``ABC_START`` or ``ABC_DAYS`` without
-editing the file, and a flag overrides both. A bad environment value is an
-error naming the variable.
+editing the file, and a flag (an argument of :func:`resolve_run`) overrides
+both. The variables are read by :mod:`~abcsim.scenario.environment`: a bad one
+is an error naming the variable; a bad argument is one naming the setting
+(``days``), which the CLI shows as its flag (``--days``).
 """
 
 from __future__ import annotations
@@ -13,11 +15,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from abcsim.errors import ScenarioError
+from abcsim.errors import ScenarioError, Setting
+from abcsim.scenario.environment import env_value, positive_number, whole_number
 from abcsim.scenario.load import parse_start
 from abcsim.scenario.spec import Scenario
-
-ENVIRONMENT = ("ABC_SEED", "ABC_START", "ABC_DAYS")
 
 
 @dataclass(frozen=True)
@@ -38,43 +39,34 @@ def resolve_run(
     days: float | None = None,
     hours: float | None = None,
 ) -> RunSettings:
-    """Merge the scenario's defaults, ``env`` and explicit flags (``None`` = not given)."""
+    """Merge the scenario's defaults, ``env`` and explicit settings (``None`` = not given)."""
     if days is not None and hours is not None:
-        raise ScenarioError("command line", "--days/--hours", "give one, not both")
-    run_seed = seed if seed is not None else _env_int(env, "ABC_SEED", scenario.seed)
-    start_text = start if start is not None else env.get("ABC_START")
-    source = "--start" if start is not None else "ABC_START"
-    run_start = scenario.start
-    if start_text is not None:
-        error = ScenarioError(source, "", f"must be an ISO 8601 date-time, got {start_text!r}")
-        run_start = parse_start(start_text, error)
-    if hours is not None:
-        duration, flag, given = hours * 3600.0, "--hours", f"{hours:g} hours"
-    elif days is not None:
-        duration, flag, given = days * 86400.0, "--days", f"{days:g} days"
+        raise ScenarioError(
+            Setting("days"), "", "give ", Setting("days"), " or ", Setting("hours"), ", not both"
+        )
+    if seed is None:
+        seed = env_value(env, "ABC_SEED", whole_number(0), scenario.seed)
+    elif seed < 0:
+        raise ScenarioError(Setting("seed"), "", f"must be >= 0, got {seed}")
+    if start is not None:
+        problem = f"must be an ISO 8601 date-time, got {start!r}"
+        run_start = parse_start(start, ScenarioError(Setting("start"), "", problem))
     else:
-        env_days = _env_float(env, "ABC_DAYS", scenario.days)
-        duration, flag, given = env_days * 86400.0, "ABC_DAYS", f"{env_days:g} days"
-    if not math.isfinite(duration) or duration <= 0:
-        raise ScenarioError(flag, "", f"must be a finite number > 0, got {given}")
-    if run_seed < 0:
-        raise ScenarioError("--seed" if seed is not None else "ABC_SEED", "", "must be >= 0")
-    return RunSettings(seed=run_seed, start=run_start, duration_s=duration)
+        run_start = env_value(env, "ABC_START", _date_time, scenario.start)
+    if hours is not None:
+        duration = _length(hours, "hours", 3600.0)
+    elif days is not None:
+        duration = _length(days, "days", 86400.0)
+    else:
+        duration = env_value(env, "ABC_DAYS", positive_number, scenario.days) * 86400.0
+    return RunSettings(seed=seed, start=run_start, duration_s=duration)
 
 
-def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
-    if name not in env:
-        return default
-    try:
-        return int(env[name])
-    except ValueError:
-        raise ScenarioError(name, "", f"must be a whole number, got {env[name]!r}") from None
+def _date_time(text: str) -> dt.datetime:
+    return parse_start(text, ValueError(f"must be an ISO 8601 date-time, got {text!r}"))
 
 
-def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
-    if name not in env:
-        return default
-    try:
-        return float(env[name])
-    except ValueError:
-        raise ScenarioError(name, "", f"must be a number, got {env[name]!r}") from None
+def _length(value: float, unit: str, seconds: float) -> float:
+    if not (math.isfinite(value) and value > 0):
+        raise ScenarioError(Setting(unit), "", f"must be a finite number > 0, got {value:g} {unit}")
+    return value * seconds

@@ -7,9 +7,10 @@ median (200 ms) and P95 (600 ms) — or a gamma with them, if the scenario says
 is four stages — data, strategy, risk, execution — each drawn from its own
 type's distribution and each served by a worker in turn.
 
-Both the reference target (one request at a time, :func:`draw_ms`) and the
-capacity planner (a whole schedule at once, :func:`sample_ms`) draw from
-here, so the target is a system whose parameters the planner knows exactly.
+Both the reference target (256 times of a type at once, handed out as its
+requests arrive) and the capacity planner (a whole schedule at once) draw with
+:func:`sample_ms`, so the target is a system whose parameters the planner
+knows exactly; :func:`draw_ms` is the same draw for a single request.
 Each request type draws from its own :class:`numpy.random.Generator`
 (:func:`service_streams`), spawned from one seed: the same seed gives each
 type the same sequence of service times whatever the other types' traffic,
@@ -38,8 +39,8 @@ def stage_requests(request: str) -> tuple[str, ...]:
 def draw_ms(service: ServiceTime, size: int, rng: np.random.Generator) -> float:
     """One service time in ms for a request of ``size`` items (size 1 is the plain distribution).
 
-    The same number :func:`sample_ms` would give this request in its turn; kept
-    scalar because the target draws one request at a time.
+    The same number :func:`sample_ms` would give this request in its turn: the
+    one-request reference that the target's and the planner's block draws match.
     """
     if service.fixed or service.distribution == "lognormal":
         # Always draw, even for a fixed time: see sample_ms.

@@ -399,16 +399,6 @@ class ServiceTime:
             return shape * scale
         return self.median_ms * math.exp(self.sigma**2 / 2.0)
 
-    @property
-    def second_moment_ms2(self) -> float:
-        """E[S²] of a one-item request, in ms² (what Pollaczek–Khinchine needs)."""
-        if self.fixed:
-            return self.median_ms**2
-        if self.distribution == "gamma":
-            shape, scale = self.gamma
-            return shape * (shape + 1.0) * scale**2
-        return self.median_ms**2 * math.exp(2.0 * self.sigma**2)
-
 
 DEFAULT_SERVICE: tuple[tuple[str, ServiceTime], ...] = (
     ("data_collection", ServiceTime(40.0, 120.0, 0.02)),

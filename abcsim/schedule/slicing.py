@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow.parquet as pq
 
-from abcsim.errors import ScheduleError
+from abcsim.errors import ScheduleError, Setting
 from abcsim.scenario.spec import REQUEST_TYPES, WEEKDAYS
 from abcsim.schedule.columns import category_codes
 from abcsim.schedule.parquet import read_meta
@@ -79,6 +79,9 @@ _FIELDS = ("event_id", "t", "agent_id", "agent_type", "request", "size")
 
 # -- windows -------------------------------------------------------------------
 
+WINDOW = Setting("window")
+"""What a bad window's error names: ``--window`` on the command line, ``ABC_WINDOW`` in Locust."""
+
 _WEEKLY = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s+(\d{1,2}):(\d{2})$")
 
 
@@ -91,15 +94,16 @@ def parse_window(text: str, start: dt.datetime, duration_s: float) -> Window:
     """
     parts = text.split("..")
     if len(parts) != 2:
-        raise ScheduleError(f"--window: expected START..END, got {text!r}")
+        raise ScheduleError(WINDOW, f": expected START..END, got {text!r}")
     low = _moment(parts[0].strip(), start, 0.0, text)
     high = _moment(parts[1].strip(), start, low, text)
     if high <= low:
-        raise ScheduleError(f"--window: {text!r} ends before it starts")
+        raise ScheduleError(WINDOW, f": {text!r} ends before it starts")
     if low >= duration_s or high <= 0:
         raise ScheduleError(
-            f"--window: {text!r} is outside the schedule "
-            f"(0..{duration_s:g} s from {start:%a %F %H:%M} UTC)"
+            WINDOW,
+            f": {text!r} is outside the schedule "
+            f"(0..{duration_s:g} s from {start:%a %F %H:%M} UTC)",
         )
     return Window(max(low, 0.0), min(high, duration_s))
 
@@ -111,13 +115,13 @@ def _moment(text: str, start: dt.datetime, after: float, whole: str) -> float:
         pass
     else:
         if not math.isfinite(seconds):
-            raise ScheduleError(f"--window: {text!r} in {whole!r} is not a finite number")
+            raise ScheduleError(WINDOW, f": {text!r} in {whole!r} is not a finite number")
         return seconds
     weekly = _WEEKLY.match(text)
     if weekly:
         day, hour, minute = weekly.groups()
         if int(hour) > 23 or int(minute) > 59:
-            raise ScheduleError(f"--window: {text!r} in {whole!r} is not a time of day")
+            raise ScheduleError(WINDOW, f": {text!r} in {whole!r} is not a time of day")
         at = start + dt.timedelta(seconds=after)
         target = at.replace(hour=int(hour), minute=int(minute), second=0, microsecond=0)
         target += dt.timedelta(days=(WEEKDAYS.index(day) - at.weekday()) % 7)
@@ -128,7 +132,8 @@ def _moment(text: str, start: dt.datetime, after: float, whole: str) -> float:
         when = dt.datetime.fromisoformat(text)
     except ValueError:
         raise ScheduleError(
-            f"--window: cannot read {text!r} in {whole!r} (seconds, 'Tue 13:00' or ISO date-time)"
+            WINDOW,
+            f": cannot read {text!r} in {whole!r} (seconds, 'Tue 13:00' or ISO date-time)",
         ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)

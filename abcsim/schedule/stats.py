@@ -3,8 +3,8 @@
 :class:`ScheduleStats` accumulates chunk by chunk (from a running simulation or
 from a file, batch by batch), keeping only counts and a per-second histogram,
 so it works for any horizon. :func:`format_stats` renders it as text:
-events by agent type and request type, mean and peak rates per second, minute
-and hour with when the peaks happen, and the busiest hour of the week.
+events by agent type and request type, the mean rate, the peak second and
+minute with when they happen, and the busiest hour (sliding, as everywhere).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 from abcsim.scenario.spec import REQUEST_TYPES
+from abcsim.schedule.busiest import HOUR_S, busiest_label, busiest_span
+from abcsim.schedule.slicing import Window
 
 
 @dataclass(frozen=True)
@@ -67,27 +69,9 @@ class ScheduleStats:
         self.per_second[first : first + counts.size] += counts
 
     def peak(self, width_s: int) -> Peak:
-        """The busiest window of ``width_s`` seconds, aligned to the schedule's start."""
-        n = self.per_second.size // width_s
-        if n == 0:
-            return Peak(width_s, int(self.per_second.sum()), 0.0)
-        windows = self.per_second[: n * width_s].reshape(n, width_s).sum(axis=1)
-        best = int(np.argmax(windows))
-        return Peak(width_s, int(windows[best]), float(best * width_s))
-
-    def busiest_hour_of_week(self) -> tuple[int, int, float]:
-        """(weekday, UTC hour, mean requests/s) of the busiest hour-of-week slot."""
-        hours = self.per_second.size // 3600
-        if hours == 0:
-            return (self.start.weekday(), self.start.hour, float(self.per_second.sum()))
-        per_hour = self.per_second[: hours * 3600].reshape(hours, 3600).sum(axis=1)
-        first = self.start.weekday() * 24 + self.start.hour
-        slot = (first + np.arange(hours)) % (7 * 24)
-        totals = np.bincount(slot, weights=per_hour, minlength=7 * 24)
-        seen = np.bincount(slot, minlength=7 * 24)
-        mean = np.divide(totals, seen, out=np.zeros_like(totals), where=seen > 0)
-        best = int(np.argmax(mean))
-        return (best // 24, best % 24, float(mean[best]) / 3600.0)
+        """The busiest ``width_s`` seconds, sliding (:mod:`abcsim.schedule.busiest`)."""
+        first, last = busiest_span(self.per_second, width_s)
+        return Peak(last - first, int(self.per_second[first:last].sum()), float(first))
 
     def when(self, t: float) -> str:
         moment = self.start + dt.timedelta(seconds=t)
@@ -103,15 +87,13 @@ def format_stats(stats: ScheduleStats) -> str:
     lines.append(_shares("by request", REQUEST_TYPES, stats.by_request, total))
     mean = total / stats.duration_s if stats.duration_s else 0.0
     rates = [f"mean {mean:,.1f}/s"]
-    for width, label in ((1, "second"), (60, "minute"), (3600, "hour")):
+    for width, label in ((1, "second"), (60, "minute")):
         peak = stats.peak(width)
         rates.append(f"peak {label} {peak.rate:,.1f}/s at {stats.when(peak.start_t)}")
     lines.append("rates: " + "\n       ".join(rates))
-    weekday, hour, rate = stats.busiest_hour_of_week()
-    day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[weekday]
-    lines.append(
-        f"busiest hour of the week: {day} {hour:02d}:00-{hour + 1:02d}:00 UTC, {rate:,.1f}/s"
-    )
+    hour = stats.peak(HOUR_S)
+    span = Window(hour.start_t, hour.start_t + hour.width_s)
+    lines.append(f"{busiest_label(stats.start, span)}: {hour.rate:,.1f}/s")
     return "\n".join(lines)
 
 

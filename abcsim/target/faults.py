@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from abcsim.errors import ScenarioError
+from abcsim.errors import ScenarioError, Setting
 from abcsim.scenario.units import parse_bytes
 
 FAULT_NAMES: tuple[str, ...] = (
@@ -47,6 +47,9 @@ FAULT_NAMES: tuple[str, ...] = (
     "reset_rate",
     "leak_bytes",
 )
+FAULTS = Setting("faults")
+"""The setting faults come from: ``resolve_target(faults=...)``, ``--fault`` on the command line."""
+
 _RATES = ("error_rate", "spike_rate", "reset_rate")
 _OFF = (None, False, "off", "")
 
@@ -62,7 +65,7 @@ class Faults:
     reset_rate: float = 0.0
     leak_bytes: int = 0
 
-    def with_fault(self, name: str, value: Any, source: str = "--fault") -> Faults:
+    def with_fault(self, name: str, value: Any, source: str | Setting = FAULTS) -> Faults:
         """A copy with fault ``name`` set to ``value`` (a string as on the command line,
         a number, ``[A, B]`` for a stall, or ``off``/``None`` to switch it off)."""
         if name not in FAULT_NAMES:
@@ -101,7 +104,7 @@ def parse_faults(items: Iterable[str], base: Faults | None = None) -> Faults:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep:
-            raise ScenarioError("--fault", item, "must be NAME=VALUE, e.g. error_rate=0.02")
+            raise ScenarioError(FAULTS, item, "must be NAME=VALUE, e.g. error_rate=0.02")
         faults = faults.with_fault(name.strip(), value.strip())
     return faults
 

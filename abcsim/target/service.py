@@ -3,10 +3,13 @@
 The distribution itself — lognormal or gamma by median and P95, plus
 ``per_item_ms`` per item beyond the first, a workflow as its four stages —
 lives in :mod:`abcsim.scenario.service`, shared with the capacity planner, so
-the target is a system whose parameters the planner knows exactly. Here the
-target draws one request at a time: a ``risk_analysis`` for 10 positions
+the target is a system whose parameters the planner knows exactly. Here each
+request gets its spells as it arrives: a ``risk_analysis`` for 10 positions
 arriving now gets one spell on a worker; a ``multi_agent_workflow`` gets four
-(data, strategy, risk, execution), each from its own type's stream.
+(data, strategy, risk, execution), each from its own type's stream. A type's
+times are drawn :data:`DRAWN_AHEAD` (256) at a time and handed out in arrival
+order — one numpy call per 256 requests — and are the same numbers one draw
+per request would give.
 
 Pure and seedable: each request type draws from its own
 :class:`numpy.random.Generator`, spawned from one seed, so the same seed gives

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from abcsim.errors import ReplayError, ScenarioError
+from abcsim.cli import flag
+from abcsim.errors import ReplayError, ScenarioError, Setting
 from abcsim.locust.active import active_agents
 from abcsim.locust.profiles import Jobs, Think, Throughput, suite_profiles
 from abcsim.locust.settings import in_locust_terms, locust_settings
-from abcsim.replay.safety import check_orders, performance_mode
+from abcsim.replay.safety import check_orders, check_rate, performance_mode
 from abcsim.scenario import load_scenario, resolve_run
 from abcsim.schedule.parquet import read_meta, read_schedule
 from abcsim.schedule.slicing import Window
@@ -80,8 +81,9 @@ def test_orders_go_only_to_loopback_or_a_system_in_performance_mode() -> None:
     check_orders("https://staging.abc.internal", orders, {"ABC_PERFORMANCE_MODE": "true"})
     with pytest.raises(ReplayError, match=r"ABC_PERFORMANCE_MODE.*trade_execution"):
         check_orders("https://staging.abc.internal", orders, {"ABC_PERFORMANCE_MODE": "false"})
-    with pytest.raises(ReplayError, match="must be true or false"):
+    with pytest.raises(ScenarioError, match=r"^ABC_PERFORMANCE_MODE: must be true or false"):
         performance_mode({"ABC_PERFORMANCE_MODE": "maybe"})
+    assert not performance_mode({"ABC_PERFORMANCE_MODE": " "})
 
 
 def test_replay_refuses_orders_to_a_system_not_in_performance_mode(tmp_path: Path) -> None:
@@ -122,8 +124,14 @@ def test_abcsim_locustfile_names_the_replay_locustfile(tmp_path: Path) -> None:
 
 
 def test_replay_checks_name_the_variables_a_locust_user_sets() -> None:
-    exc = ReplayError("--speed 360 --scale 1: over the ceiling (raise --max-rate if meant)")
-    assert str(in_locust_terms(exc)) == (
-        "ABC_SPEED 360 ABC_SCALE 1: over the ceiling (raise ABC_MAX_RATE if meant)"
+    with pytest.raises(ReplayError) as caught:
+        check_rate(360.0, 100.0, speed=360.0, scale=1.0)
+    assert caught.value.settings == ("speed", "scale", "max_rate")
+    assert in_locust_terms(caught.value) == (
+        "ABC_SPEED 360 ABC_SCALE 1: the busiest second would send 360 requests, "
+        "over the ceiling of 100/s (raise ABC_MAX_RATE if that is really meant)"
     )
-    assert "--max-in-flight" not in str(in_locust_terms(ReplayError("--max-in-flight: bad")))
+    assert caught.value.render(flag).startswith("--speed 360 --scale 1: ")
+    exc = ReplayError(Setting("max_in_flight"), ": must be >= 1, got 0")
+    assert in_locust_terms(exc) == "ABC_MAX_CONCURRENT_REQUESTS: must be >= 1, got 0"
+    assert in_locust_terms(ReplayError(Setting("target"), ": bad port")) == "--host: bad port"

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from abcsim.plan import plan_capacity, prepare_plan
 from abcsim.replay import prepare_replay, run_replay
+from abcsim.report import report
+from abcsim.report.planner import capacity_lines
 from tests.conftest import Serve, fixed_scenario
 from tests.helpers import uniform_schedule
 from tests.plan.scenarios import fixed_system, scenario_file
@@ -25,15 +27,16 @@ def test_the_answer_meets_the_slos_against_the_target_and_one_less_breaches(
 ) -> None:
     schedule = uniform_schedule(tmp_path / "s.parquet", rate=175, seconds=6)
     scenario = scenario_file(tmp_path / "fixed.toml", fixed_system(20.0, workers=32))
-    capacity, lines = plan_capacity(prepare_plan(schedule, scenario=str(scenario)))
-    assert capacity.answer.workers == 4, lines
+    capacity = plan_capacity(prepare_plan(schedule, scenario=str(scenario)))
+    assert capacity.answer.workers == 4, capacity_lines(capacity)
     assert capacity.smaller is not None and not capacity.smaller.passed
     verdicts = {}
     for workers in (4, 3):
         target = serve(fixed_scenario(20.0, workers=workers, queue_limit=100))
         prepared = prepare_replay(schedule, target.url, env={})
-        report = run_replay(prepared, tmp_path / f"r{workers}.parquet")
-        verdicts[workers] = (report.exit_status, report.breaches)
+        run_replay(prepared, tmp_path / f"r{workers}.parquet")
+        summary = report(tmp_path / f"r{workers}.parquet")
+        verdicts[workers] = (summary.exit_status, summary.breaches)
     assert verdicts[4] == (0, ()), verdicts
     status, breaches = verdicts[3]
     assert status == 1 and any("error rate" in b for b in breaches), verdicts

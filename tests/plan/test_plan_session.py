@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from abcsim.cli import main
+from abcsim.cli import flag, main
 from abcsim.errors import PlanError
 from abcsim.plan import prepare_plan, run_plan
+from abcsim.report import report
 from abcsim.results import RESULTS_COLUMNS, read_results, read_results_meta
 from abcsim.schedule import read_schedule
 from tests.helpers import run_cli, uniform_schedule
@@ -22,7 +23,8 @@ def test_one_row_per_event_as_a_replay_would_write_it(tmp_path: Path) -> None:
     schedule = uniform_schedule(tmp_path / "s.parquet", rate=10, seconds=30)
     scenario = scenario_file(tmp_path / "fixed.toml", fixed_system(50.0, workers=2))
     prepared = prepare_plan(schedule, scenario=str(scenario))
-    report = run_plan(prepared, tmp_path / "r.parquet")
+    run = run_plan(prepared, tmp_path / "r.parquet")
+    summary = report(run.results, planned=run)
     frame = read_results(tmp_path / "r.parquet")
     assert list(frame.columns) == list(RESULTS_COLUMNS)
     np.testing.assert_array_equal(frame["event_id"], read_schedule(schedule)["event_id"])
@@ -31,13 +33,15 @@ def test_one_row_per_event_as_a_replay_would_write_it(tmp_path: Path) -> None:
     np.testing.assert_allclose(frame["service"], 0.05, rtol=1e-12)
     assert (frame["outcome"] == "ok").all() and (frame["status"] == 200).all()
     assert read_results_meta(tmp_path / "r.parquet").source == "plan"
-    assert report.exit_status == 0 and not report.breaches
-    assert report.whole.utilisation == pytest.approx(10 * 0.05 / 2, rel=0.01)
-    assert report.whole.cpu_cores == pytest.approx(0.5, rel=0.01)
-    assert report.whole.peak_queue == 0
-    text = "\n".join(report.lines)
-    for needle in ("Aggregated", "busiest hour", "CPU/replica", "mean queue", "Erlang C"):
+    assert summary.exit_status == 0 and not summary.breaches
+    assert run.whole.utilisation == pytest.approx(10 * 0.05 / 2, rel=0.01)
+    assert run.whole.cpu_cores == pytest.approx(0.5, rel=0.01)
+    assert run.whole.peak_queue == 0
+    assert run.busiest is None  # 30 s: the whole run is its own busiest stretch
+    text = "\n".join(summary.lines)
+    for needle in ("Aggregated", "whole run", "CPU/replica", "mean queue", "Erlang C"):
         assert needle in text
+    assert "busiest hour" not in text
 
 
 def test_the_overhead_adds_to_latency_and_holds_no_worker(tmp_path: Path) -> None:
@@ -60,7 +64,8 @@ def test_a_full_queue_answers_503_and_a_slow_answer_times_out(tmp_path: Path) ->
     schedule = uniform_schedule(tmp_path / "s.parquet", rate=40, seconds=5)
     scenario = scenario_file(tmp_path / "fixed.toml", fixed_system(100.0, workers=1, queue_limit=5))
     prepared = prepare_plan(schedule, scenario=str(scenario), timeout_s=0.3)
-    report = run_plan(prepared, tmp_path / "r.parquet")
+    run = run_plan(prepared, tmp_path / "r.parquet")
+    summary = report(run.results)
     frame = read_results(tmp_path / "r.parquet")
     refused = frame[frame["status"] == 503]
     late = frame[frame["outcome"] == "timeout"]
@@ -69,9 +74,9 @@ def test_a_full_queue_answers_503_and_a_slow_answer_times_out(tmp_path: Path) ->
     assert (refused["latency"] == 0).all()
     assert (late["latency"] == 0.3).all() and (late["status"] == 0).all()
     assert (late["error"] == "timeout").all()
-    assert report.exit_status == 1
-    assert any("error rate" in line for line in report.breaches)
-    assert report.whole.refused == len(refused) and report.whole.peak_queue == 5
+    assert summary.exit_status == 1
+    assert any("error rate" in line for line in summary.breaches)
+    assert run.whole.refused == len(refused) and run.whole.peak_queue == 5
 
 
 def test_scale_and_window_slice_the_schedule(tmp_path: Path) -> None:
@@ -86,14 +91,18 @@ def test_scale_and_window_slice_the_schedule(tmp_path: Path) -> None:
 
 def test_bad_choices_are_plan_errors(tmp_path: Path) -> None:
     schedule = uniform_schedule(tmp_path / "s.parquet", rate=10, seconds=2)
-    for options, message in (
-        ({"workers": 0}, "--workers"),
-        ({"scale": -1.0}, "--scale"),
-        ({"timeout_s": 0.0}, "--timeout"),
-        ({"balancer": "random"}, "--balancer"),
+    for options, setting, shown in (
+        ({"workers": 0}, "workers", "--workers"),
+        ({"scale": -1.0}, "scale", "--scale"),
+        ({"speed": 0.0}, "speed", "--speed"),
+        ({"timeout_s": 0.0}, "timeout_s", "--timeout"),
+        ({"balancer": "random"}, "balancer", "--balancer"),
     ):
-        with pytest.raises(PlanError, match=message):
+        # the library names its own argument; the command line renders it as the flag
+        with pytest.raises(PlanError, match=f"^{setting}: ") as caught:
             prepare_plan(schedule, **options)  # type: ignore[arg-type]
+        assert caught.value.settings == (setting,)
+        assert caught.value.render(flag).startswith(f"{shown}: ")
 
 
 # -- the command ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from abcsim.replay import prepare_replay, run_replay
+from abcsim.report import report
 from abcsim.results import read_results
 from abcsim.schedule import read_schedule
 from abcsim.schedule.slicing import iter_slice
@@ -116,9 +117,10 @@ def test_a_target_that_is_down_gives_connection_errors(tmp_path: Path) -> None:
         port = probe.getsockname()[1]
     schedule = uniform_schedule(tmp_path / "s.parquet", rate=20, seconds=1)
     prepared = prepare_replay(schedule, f"http://127.0.0.1:{port}", env={})
-    report = run_replay(prepared, tmp_path / "r.parquet")
+    run_replay(prepared, tmp_path / "r.parquet")
     results = read_results(tmp_path / "r.parquet")
     assert len(results) == 20
     assert (results["outcome"] == "connection_error").all()
-    assert report.exit_status == 1
-    assert any("error rate" in line for line in report.breaches)
+    summary = report(tmp_path / "r.parquet")
+    assert summary.exit_status == 1
+    assert any("error rate" in line for line in summary.breaches)

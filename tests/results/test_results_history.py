@@ -34,13 +34,18 @@ def rows() -> list[Req]:
     return out
 
 
+def _answered(row: Req) -> bool:
+    """Timed in every table: answered requests only (a timeout is a failure, not a time)."""
+    return row.outcome == "ok" and row.latency_ms is not None
+
+
 def _ends(rows: list[Req]) -> np.ndarray:
     return np.array([r.t + (r.latency_ms or 0.0) / 1000 for r in rows])
 
 
 def _check_cumulative(row: HistoryRow, rows: list[Req], done: np.ndarray) -> None:
     mine = [r for r, d in zip(rows, done, strict=True) if d]
-    times = np.array([r.latency_ms for r in mine if r.latency_ms is not None], dtype=float)
+    times = np.array([r.latency_ms for r in mine if _answered(r)], dtype=float)
     assert row.requests == len(mine)
     assert row.failures == sum(r.outcome != "ok" for r in mine)
     if times.size:
@@ -60,7 +65,7 @@ def test_aggregated_rows_are_cumulative_like_locusts(rows: list[Req]) -> None:
         k = h.second
         done = np.floor(ends) < k
         _check_cumulative(h, rows, done)
-        times = [r.latency_ms for r, d in zip(rows, done, strict=True) if d and r.latency_ms]
+        times = [r.latency_ms for r, d in zip(rows, done, strict=True) if d and _answered(r)]
         if h.requests:
             want = np.rint(exact_percentiles(np.array(times, dtype=float))).astype(int)
             assert h.percentiles_ms == tuple(want.tolist())
@@ -81,7 +86,7 @@ def test_full_history_has_endpoint_rows_with_ten_second_windows(rows: list[Req])
         here = paths == h.name if h.name != "Aggregated" else np.ones(len(rows), bool)
         second = np.floor(ends)
         in_window = here & (second >= h.second - 10) & (second < h.second)
-        times = [r.latency_ms for r, w in zip(rows, in_window, strict=True) if w and r.latency_ms]
+        times = [r.latency_ms for r, w in zip(rows, in_window, strict=True) if w and _answered(r)]
         want = np.rint(exact_percentiles(np.array(times, dtype=float))).astype(int)
         assert h.percentiles_ms == tuple(want.tolist())
         _check_cumulative(h, rows, here & (second < h.second))

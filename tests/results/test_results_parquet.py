@@ -1,4 +1,4 @@
-"""Results files: DESIGN.md's columns, self-describing metadata, kept when a run is stopped."""
+"""Results files: the architecture's columns, self-describing metadata, kept when stopped."""
 
 from __future__ import annotations
 

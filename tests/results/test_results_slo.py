@@ -1,4 +1,7 @@
-"""The SLO gate: a missed target is a breach with its figure, a met one is silent."""
+"""The SLO gate: a missed target is a breach with its figure, a met one is silent.
+
+How a breach reads is the report's: tests/report/test_report_breaches.py.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import math
 import pytest
 
 from abcsim.errors import ResultsError
-from abcsim.results import Breach, check_slos, format_breaches, slo_exit_status
+from abcsim.results import Breach, check_slos, slo_exit_status
 from abcsim.scenario.spec import Slo
 from tests.results.frames import Req, frame
 
@@ -23,7 +26,6 @@ def test_a_breached_p95_is_reported_with_figure_and_threshold() -> None:
     slo = Slo(p95_ms=(("data_collection", 500.0),), overall_p95_ms=None, error_rate=None)
     breaches = check_slos(slo, frame(_data(TWENTY)))
     assert breaches == [Breach("data_collection P95", 2000.0, 500.0, "ms")]
-    assert format_breaches(breaches) == ["SLO breached: data_collection P95 2000 ms > 500 ms"]
     assert slo_exit_status(breaches) == 1
 
 
@@ -31,7 +33,6 @@ def test_met_targets_yield_nothing() -> None:
     slo = Slo(p95_ms=(("data_collection", 2000.0),), overall_p95_ms=2000.0, error_rate=0.0)
     breaches = check_slos(slo, frame(_data(TWENTY)))
     assert breaches == []
-    assert format_breaches(breaches) == []
     assert slo_exit_status(breaches) == 0
 
 
@@ -52,7 +53,6 @@ def test_error_rate_counts_dropped_timeouts_and_http_errors() -> None:
     slo = Slo(p95_ms=(), overall_p95_ms=None, error_rate=0.01)
     breaches = check_slos(slo, frame(rows))
     assert breaches == [Breach("error rate", 4.0, 1.0, "%")]
-    assert format_breaches(breaches) == ["SLO breached: error rate 4.00% > 1.00%"]
     assert check_slos(Slo((), None, 0.04), frame(rows)) == []  # 4 % is within 4 %
 
 
@@ -63,9 +63,6 @@ def test_a_request_type_with_no_samples_is_reported_not_passed() -> None:
     breaches = check_slos(slo, frame(rows))
     assert [b.what for b in breaches] == ["risk_analysis P95"]
     assert all(b.unverified and math.isnan(b.figure) for b in breaches)
-    assert format_breaches(breaches)[0] == (
-        "SLO unverified: risk_analysis P95: no samples (target 2000 ms)"
-    )
     assert slo_exit_status(breaches) == 1
 
 
@@ -73,11 +70,6 @@ def test_an_empty_run_cannot_pass_its_error_rate() -> None:
     breaches = check_slos(Slo((), 100.0, 0.01), frame([]))
     assert [b.what for b in breaches] == ["overall P95", "error rate"]
     assert all(b.unverified for b in breaches)
-
-
-def test_close_figures_get_the_decimals_that_tell_them_apart() -> None:
-    lines = format_breaches([Breach("overall P95", 500.25, 500.0, "ms")])
-    assert lines == ["SLO breached: overall P95 500.2 ms > 500.0 ms"]
 
 
 def test_service_time_can_be_gated_instead() -> None:

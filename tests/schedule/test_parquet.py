@@ -1,4 +1,4 @@
-"""Schedule files: DESIGN.md's columns and types, self-describing metadata, atomic writes."""
+"""Schedule files: the architecture's columns and types, self-describing metadata, atomic."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The simulated ABC week against the realism DESIGN.md promises.
+"""The simulated ABC week against the realism docs/architecture.md promises.
 
 All on the real ``abc_week`` scenario, 6 days, seed 1 (fixture ``abc_week``).
 Each test states its tolerance; they fail if the model loses the property.

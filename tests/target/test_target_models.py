@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 
 from abcsim import ScenarioError, load_scenario
+from abcsim.cli import flag as cli_flag
+from abcsim.errors import Setting
 from abcsim.scenario.service import service_streams
 from abcsim.scenario.spec import REQUEST_TYPES, WORKFLOW_STAGES, ServiceTime
 from abcsim.scenario.units import parse_bytes
@@ -244,7 +246,8 @@ def test_fault_flags_parse() -> None:
 def test_bad_fault_flags_name_the_fault(flag: str, field: str, hint: str) -> None:
     with pytest.raises(ScenarioError) as caught:
         parse_faults([flag])
-    assert (caught.value.source, caught.value.field) == ("--fault", field)
+    assert (caught.value.source, caught.value.field) == (Setting("faults"), field)
+    assert caught.value.render(cli_flag).startswith(f"--fault: {field}: ")
     assert hint in caught.value.problem
 
 

@@ -4,7 +4,9 @@ The same records go into Locust's own ``RequestStats`` (in a subprocess:
 importing locust monkey-patches the standard library) and into a results
 frame. Response times are whole milliseconds under 100, which Locust's
 histogram stores exactly, so every number can be compared — only the
-percentile table's title differs, on purpose.
+percentile table's title differs, on purpose. abcsim times answered requests
+only (a refusal is not a fast answer), so Locust is given each failure as a
+request without a response time, as it logs a request that never got one.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from abcsim.results import (
+from abcsim.report import (
     error_report_lines,
     percentile_table_lines,
-    results_stats,
     stats_table_lines,
     summary_lines,
 )
+from abcsim.results import results_stats
 from abcsim.results.stats import PERCENTILES, RunStats
 from abcsim.scenario import load_scenario
 from tests.results.frames import Req, frame
@@ -57,8 +59,10 @@ def _records(seed: int, n: int) -> list[Req]:
 
 
 def _locust_record(row: Req) -> list[Any]:
+    """The row as Locust would log it under abcsim's convention: a failure has no time."""
     spec = ENDPOINTS[row.request]
-    latency = None if row.latency_ms is None else int(row.latency_ms)
+    answered = row.outcome == "ok" and row.latency_ms is not None
+    latency = int(row.latency_ms) if answered and row.latency_ms is not None else None
     error = None if row.outcome == "ok" else row.error or row.outcome
     return [spec.method, spec.path, latency, row.bytes, error]
 

@@ -30,8 +30,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from abcsim.parquet_stream import publish
+from abcsim.report.locust_console import PERCENTILE_LABELS
 from abcsim.results.history import HistoryRow
-from abcsim.results.locust_console import PERCENTILE_LABELS
 from abcsim.results.stats import EntryStats, RunStats
 
 STATS_CSV_COLUMNS: tuple[str, ...] = (
