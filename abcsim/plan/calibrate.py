@@ -180,7 +180,7 @@ def calibrate(
 def _notes(frame: pd.DataFrame, base: SystemSpec, sizes: FloatArray | None) -> tuple[str, ...]:
     notes = []
     if sizes is None:
-        notes.append("no --schedule: sizes unknown, so per_item_ms is 0 (not separated)")
+        notes.append("no schedule given: sizes unknown, so per_item_ms is 0 (not separated)")
     if WORKFLOW in set(frame["request"].astype(str)):
         notes.append(f"{WORKFLOW} is served as its four stages: not fitted itself")
     t = frame["t"].to_numpy(dtype=np.float64)
