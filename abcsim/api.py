@@ -104,7 +104,7 @@ def report(results: pd.DataFrame | str | Path, scenario: str | Scenario | None =
         summary = report(plan_frame(simulate_frame("smoke", hours=1)))
         print("\\n".join(summary.lines), summary.breaches, summary.exit_status)
     """
-    spec = load_scenario(scenario) if isinstance(scenario, str) else scenario
+    spec = load_scenario(scenario) if isinstance(scenario, str | Path) else scenario
     return report_results(results, spec)
 
 

@@ -693,10 +693,18 @@ def plan(
     from abcsim.errors import PlanError
     from abcsim.plan import parse_sweep, plan_capacity, plan_sweep, prepare_plan, run_plan
     from abcsim.report import report, terminal_name_width
+    from abcsim.report.output import check_file
     from abcsim.report.planner import capacity_lines, sweep_lines
 
     if find_capacity and replicas is not None and workers is not None:
         raise PlanError("--find-capacity: give --replicas or --workers, not both (one is searched)")
+    if plot and not sweep_spec:
+        raise PlanError("--plot: draws a sweep; give --sweep too")
+    if speed != 1.0 and (find_capacity or sweep_spec):
+        raise PlanError("--speed: models a compressed replay; --find-capacity and --sweep judge "
+                        "the busiest hour in real time")  # fmt: skip
+    if plot:
+        check_file(plot)  # before the sweep's trials, not minutes later
     spec = parse_sweep(sweep_spec) if sweep_spec else None
     prepared = prepare_plan(
         schedule,
@@ -784,6 +792,7 @@ def calibrate(
       abcsim plan week.parquet --system staging.toml --find-capacity
     """
     from abcsim.plan import calibrate_file, system_toml
+    from abcsim.report.output import write_whole
     from abcsim.report.planner import calibration_lines
 
     calibration = calibrate_file(
@@ -792,8 +801,5 @@ def calibrate(
     target = Path(out or str(Path(results).with_suffix("")) + ".system.toml")
     for line in calibration_lines(calibration):
         click.echo(line)
-    try:
-        target.write_text(system_toml(calibration), encoding="utf-8")
-    except OSError as exc:
-        raise AbcsimError(f"{target}: cannot write ({exc})") from None
+    write_whole(target, system_toml(calibration).encode("utf-8"))  # whole or not at all
     click.echo(f"wrote {target}", err=True)

@@ -2,18 +2,17 @@
 
 1. **Simulate** a Tuesday of the scenario (abc_week's is 13 January 2026, a
    US CPI day): about eight million requests.
-2. Find its **busiest hour** (sliding, :mod:`abcsim.schedule.busiest`).
-3. **Compress** that hour into ``seconds`` (60 by default): ``--speed 60``
-   alone would send 60 times the hour's request rate, so the hour is also
-   thinned by the same factor (``--scale 1/60``): the requests go out at the
-   hour's real rate, with its shape — the open, the release, the bursts — in
-   a minute.
-4. **Plan** exactly that load on the scenario's ``[system]`` (the planner
+2. Find its **busiest hour** (sliding, :mod:`abcsim.schedule.busiest`) and
+   **compress** it into ``seconds`` (60 by default): ``--speed 60`` alone
+   would send 60 times the hour's request rate, so the hour is also thinned by
+   the same factor (``--scale 1/60``): the requests go out at the hour's real
+   rate, with its shape — the open, the release, the bursts — in a minute.
+3. **Plan** exactly that load on the scenario's ``[system]`` (the planner
    compresses the slice as the replay will send it).
-5. Start the **reference target** (the scenario's ``[system]`` as a real HTTP
+4. Start the **reference target** (the scenario's ``[system]`` as a real HTTP
    server) in this process on a free loopback port, and **replay** the load
    against it.
-6. Set **predicted beside measured** per request type (joined on
+5. Set **predicted beside measured** per request type (joined on
    ``event_id``; differences beyond run-to-run noise marked), and write the
    **HTML report** of the replay with the plan as its comparison.
 
@@ -33,6 +32,7 @@ from abcsim.plan import prepare_plan, run_plan
 from abcsim.replay import Progress, prepare_replay, run_replay
 from abcsim.report import Difference, Report, compare, comparison_lines, report
 from abcsim.report.html import write_html
+from abcsim.report.output import check_folder
 from abcsim.results import read_results
 from abcsim.scenario import Scenario, load_scenario, resolve_run
 from abcsim.schedule.busiest import busiest_label, busiest_window
@@ -74,13 +74,10 @@ class DemoFiles:
 
 @dataclass(frozen=True)
 class DemoResult:
-    """What the demo found: the hour, the two runs' reports and their comparison."""
+    """What the demo found: the hour, the replay's report and its comparison with the plan."""
 
     files: DemoFiles
     hour_label: str
-    speed: float
-    scale: float
-    planned: Report
     measured: Report
     differences: tuple[Difference, ...]
 
@@ -105,10 +102,9 @@ def run_demo(
     say: Callable[[str], None] = lambda line: None,
     progress: Callable[[Progress], None] | None = None,
 ) -> DemoResult:
-    """Run the six steps of the module docstring; ``say`` hears each step as it starts."""
+    """Run the steps of the module docstring; ``say`` hears each step as it starts."""
     scenario = load_scenario(settings.scenario)
-    folder = settings.folder
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = check_folder(settings.folder)
     files = DemoFiles(
         schedule=folder / "day.parquet",
         plan=folder / "busiest-hour.plan.parquet",
@@ -134,7 +130,6 @@ def run_demo(
     say("3/5 planning it on the scenario's [system] (a queueing model, no live system)")
     prepared_plan = prepare_plan(files.schedule, window=window, speed=speed, scale=scale)
     run_plan(prepared_plan, files.plan)
-    planned = report(files.plan, scenario)
 
     with serve_in_thread(scenario, host="127.0.0.1", port=0) as target:
         say(f"4/5 replaying it against the reference target on {target.url}")
@@ -147,4 +142,4 @@ def run_demo(
     say("5/5 predicted vs measured, and the HTML report")
     differences = compare(read_results(files.plan), measured.frame)
     write_html(files.html, files.replay, scenario=scenario, against=files.plan)
-    return DemoResult(files, label, speed, scale, planned, measured, differences)
+    return DemoResult(files, label, measured, differences)

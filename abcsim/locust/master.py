@@ -12,11 +12,14 @@ worker and ends the run when every shard is done.
 Stopped early (Ctrl-C, SIGTERM, the web UI's stop), the master asks the
 workers to stop, waits a few seconds for their last rows, and records every
 event no worker reported as ``dropped`` ("stopped"): the file still holds
-exactly one row per event of the slice. A worker that dies (Locust misses its
-heartbeats) ends its shard the same way, and the run is marked as stopped
-early. The master then prints abcsim's summary and, for a run that went to the
-end, makes the SLO verdict Locust's exit status (0 all targets hold, 1 one
-breached), so a CI job can gate on either tool.
+exactly one row per event of the slice; like every stopped run's, those are
+not requests to the report stage. A worker that dies (Locust misses its
+heartbeats) ends its shard the same way, but its unreported events are
+``dropped`` ("no result from its worker"): the generator failed, and they count
+as failures. Either way the run is marked as stopped early. The master then
+prints abcsim's summary and, for a run that went to the end, makes the SLO
+verdict Locust's exit status (0 all targets hold, 1 one breached), so a CI job
+can gate on either tool.
 """
 
 from __future__ import annotations
@@ -207,7 +210,10 @@ class Collector:
             lost = ~np.isin(block.event_id, seen, assume_unique=False)
             if lost.any():
                 missing += int(lost.sum())
-                recorder.never_sent(block.take(lost), "stopped: no result from its worker")
+                # stopped by the user: not sent, not the system's failure; a worker lost
+                # mid-run is the generator's failure, and counts as one
+                why = "stopped" if self.stopped else "no result from its worker"
+                recorder.never_sent(block.take(lost), why)
                 for batch in recorder.take():
                     self.writer.write(batch)
         return missing

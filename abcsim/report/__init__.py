@@ -9,8 +9,12 @@ file that already exists: a replay on Locust's master, yesterday's CI run;
 
 The printers are its modules: Locust's console tables
 (:mod:`~abcsim.report.locust_console`), Locust's CSV files
-(:mod:`~abcsim.report.locust_csv`) and the SLO verdict's lines
-(:mod:`~abcsim.report.breaches`); the numbers they print come from
+(:mod:`~abcsim.report.locust_csv`), the SLO verdict's lines
+(:mod:`~abcsim.report.breaches`), the planner's load, capacity, sweep and
+calibration tables (:mod:`~abcsim.report.planner`), the sweep plot
+(:mod:`~abcsim.report.sweep_plot`), and the HTML page and PNGs
+(:mod:`~abcsim.report.html`, :mod:`~abcsim.report.pngs`, from
+:mod:`~abcsim.report.content`); the numbers they print come from
 :mod:`abcsim.results`.
 """
 

@@ -22,6 +22,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from abcsim.results.digest import not_sent
+from abcsim.results.stats import exact_percentiles
 from abcsim.scenario.spec import REQUEST_TYPES
 
 Z_TWO_SIDED_95 = 1.959963984540054  # the normal quantile 0.975 (spec.Z_95 is 0.95)
@@ -69,6 +71,8 @@ def order_interval(sorted_values: FloatArray, p: float) -> tuple[float, float] |
 
 def compare(first: pd.DataFrame, second: pd.DataFrame) -> tuple[Difference, ...]:
     """Per request type, the events both frames hold; see the module docstring."""
+    # events a stopped run never sent are in neither run (as in every report)
+    first, second = first[~not_sent(first)], second[~not_sent(second)]
     joined = first.merge(second, on="event_id", suffixes=("_1", "_2"))
     differences = []
     for request in REQUEST_TYPES:
@@ -98,9 +102,8 @@ def _percentile(first: FloatArray, second: FloatArray, p: float) -> Percentile:
         return Percentile(p, math.nan, math.nan, None)
     a, b = order_interval(first, p), order_interval(second, p)
     beyond = None if a is None or b is None else (a[1] < b[0] or b[1] < a[0])
-    return Percentile(
-        p, 1000 * float(np.percentile(first, p)), 1000 * float(np.percentile(second, p)), beyond
-    )
+    a_ms, b_ms = (1000 * float(exact_percentiles(v, (p / 100.0,))[0]) for v in (first, second))
+    return Percentile(p, a_ms, b_ms, beyond)
 
 
 def _proportions_differ(first: float, second: float, n: int) -> bool:

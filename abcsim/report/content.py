@@ -6,9 +6,10 @@ bins (:mod:`~abcsim.report.timeline`), the market's marks
 verdicts and, given another run of the same events, the comparison — so
 :func:`report_content` computes them once and both writers only lay them out.
 
-No statistic is computed here a second way: the table is
-:func:`~abcsim.results.results_stats` with the clock and duration the console
-summary uses, the verdicts are :func:`~abcsim.results.slo_verdicts`' (as the console's), the
+No statistic is computed here a second way: the run's
+:class:`~abcsim.results.Digest` gives the table (with the clock and duration
+the console summary uses, :func:`~abcsim.report.summary.run_clock`) and the
+verdicts (:func:`~abcsim.results.digest_verdicts`, as the console's), the
 comparison is :func:`~abcsim.report.compare.compare`'s. For a replay of
 Tuesday's overlap with ``--against tue.plan.parquet``, the page's numbers are
 the ones ``abcsim report`` printed.
@@ -25,7 +26,7 @@ import pandas as pd
 from abcsim.errors import ResultsError
 from abcsim.report.compare import Difference, compare
 from abcsim.report.marks import Mark, market_marks
-from abcsim.report.summary import run_clock
+from abcsim.report.summary import frame_meta, run_clock
 from abcsim.report.timeline import Timeline, build_timeline
 from abcsim.results import (
     RESULTS_COLUMNS,
@@ -33,10 +34,11 @@ from abcsim.results import (
     RunClock,
     RunStats,
     Verdict,
+    digest_frame,
+    digest_stats,
+    digest_verdicts,
     read_results,
     read_results_meta,
-    results_stats,
-    slo_verdicts,
 )
 from abcsim.results.digest import not_sent
 from abcsim.scenario import REQUEST_TYPES, Scenario, parse_scenario
@@ -77,6 +79,8 @@ def load_run(results: Results, meta: ResultsMeta | None = None, name: str = "res
             raise ResultsError(
                 f"{name}: column {missing[0]!r}: missing (not an abcsim results frame)"
             )
+        if meta is None and results.attrs:  # a frame from abcsim.api carries its metadata
+            meta = frame_meta(results)
         return Run(results, meta, name)
     return Run(read_results(results), meta or read_results_meta(results), Path(results).name)
 
@@ -128,7 +132,10 @@ def report_content(
     stopped = not_sent(run.frame)
     counted = run.frame[~stopped] if stopped.any() else run.frame
     timeline = build_timeline(counted, start, window, speed=speed, measured=run.source != "plan")
-    stats, by_type = run_stats(counted, run.meta, spec)
+    clock, duration = run_clock(run.meta) if run.meta else (RunClock(), None)
+    digest = digest_frame(counted, clock=clock)  # once: the tables and the verdicts read it
+    stats = digest_stats(digest, spec.endpoints, duration_s=duration)
+    by_type = digest_stats(digest, spec.endpoints, duration_s=stats.duration_s, by="agent_type")
     comparison = None
     if against is not None:
         other = load_run(against, against_meta, names[1])
@@ -142,7 +149,7 @@ def report_content(
         mix=_mix(counted),
         stats=stats,
         by_agent_type=by_type,
-        verdicts=tuple(slo_verdicts(spec.slo, counted)),
+        verdicts=tuple(digest_verdicts(spec.slo, digest)),
         comparison=comparison,
     )
 
@@ -160,20 +167,6 @@ def _window(run: Run) -> tuple[float, float]:
         return run.meta.window
     t = run.frame["t"]
     return (float(t.min()), float(t.max()) + 1.0) if len(t) else (0.0, 1.0)
-
-
-def run_stats(
-    frame: pd.DataFrame, meta: ResultsMeta | None, spec: Scenario
-) -> tuple[RunStats, RunStats]:
-    """Locust's table and its split by agent type, as :func:`abcsim.report.report` prints them:
-    the run's clock from its metadata, and a plan's duration its window (a replay's, Locust's
-    own: from the start to the last answer)."""
-    clock, duration = run_clock(meta) if meta else (RunClock(), None)
-    stats = results_stats(frame, spec.endpoints, clock=clock, duration_s=duration)
-    by_type = results_stats(
-        frame, spec.endpoints, clock=clock, duration_s=stats.duration_s, by="agent_type"
-    )
-    return stats, by_type
 
 
 def _mix(frame: pd.DataFrame) -> tuple[tuple[str, int], ...]:

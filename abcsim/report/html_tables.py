@@ -101,11 +101,11 @@ def slo_table(verdicts: Sequence[Verdict]) -> str:
             [
                 escape(v.what),
                 figure,
-                f"&lt; {v.threshold:,.{digits}f}{unit}",
+                f"&le; {v.threshold:,.{digits}f}{unit}",
                 f'<span class="verdict {word}">{word}</span>',
             ]
         )
-    return table(("target", "this run", "target", "verdict"), rows, css="slo")
+    return table(("SLO", "this run", "target", "verdict"), rows, css="slo")
 
 
 def _pair(first: float, second: float, beyond: bool | None, unit: str = "") -> str:

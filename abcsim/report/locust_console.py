@@ -166,7 +166,7 @@ def summary_lines(
 ) -> list[str]:
     """What Locust prints when a run ends, plus (given) the same split by agent type.
 
-    ``by_agent_type`` is ``results_stats(..., by="agent_type")``: a row per
+    ``by_agent_type`` is ``digest_stats(..., by="agent_type")``: a row per
     agent type (trading, hft, batch) in both tables.
     """
     lines = [*stats_table_lines(stats, name_width=name_width), ""]

@@ -29,8 +29,10 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from abcsim.errors import AbcsimError
 from abcsim.parquet_stream import publish
 from abcsim.report.locust_console import PERCENTILE_LABELS
+from abcsim.report.output import check_folder
 from abcsim.results.history import HistoryRow
 from abcsim.results.stats import EntryStats, RunStats
 
@@ -90,9 +92,10 @@ def _whole_ms(value: float) -> int:
 
 
 def _stats_row(entry: EntryStats) -> Row:
+    # N/A, not 0, when nothing was answered: a system that failed every request is not fast
     percentiles: list[Cell] = (
         [_whole_ms(p) for p in entry.percentiles_ms]
-        if entry.requests
+        if entry.timed
         else ["N/A"] * len(entry.percentiles_ms)
     )
     return [
@@ -170,7 +173,10 @@ def failures_csv_rows(stats: RunStats) -> list[Row]:
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Row]) -> None:
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    except OSError as exc:
+        raise AbcsimError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
         # csv's default "\r\n" line ends, as Locust's files have them
         with os.fdopen(handle, "w", newline="", encoding="utf-8") as out:
@@ -199,7 +205,7 @@ def write_locust_csvs(
 ) -> tuple[Path, Path, Path, Path]:
     """Write the four CSVs next to ``prefix`` (its folder is made if missing, as Locust does)."""
     paths = csv_paths(prefix)
-    paths[0].parent.mkdir(parents=True, exist_ok=True)
+    check_folder(paths[0].parent)
     stats_path, history_path, failures_path, exceptions_path = paths
     _write_csv(stats_path, STATS_CSV_COLUMNS, stats_csv_rows(stats))
     _write_csv(

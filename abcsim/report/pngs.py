@@ -145,6 +145,9 @@ def _arrivals(ax: Axes, timeline: Timeline, marks: tuple[Mark, ...]) -> None:
 
 
 def _mix(ax: Axes, mix: tuple[tuple[str, int], ...]) -> None:
+    if not mix:  # a run stopped before its first request
+        ax.text(0.5, 0.5, "no requests", ha="center", va="center", transform=ax.transAxes)
+        return
     total = sum(n for _, n in mix) or 1
     names = [name for name, _ in mix][::-1]
     shares = [100.0 * n / total for _, n in mix][::-1]

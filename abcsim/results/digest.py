@@ -9,7 +9,8 @@ per cell, the failures' reasons, and the run's last response. A
 :class:`Digest` keeps exactly those, fed one batch at a time
 (:func:`digest_file` reads a file twice in batches: once to count each cell's
 times, once to fill buffers of exactly that size), so memory is the answered
-times (8 bytes each) and one batch: 0.4 GB for the week's 50 million.
+times (8 bytes each) and one batch: the week's 50 million times take 0.4 GB,
+and ``abcsim report`` of the week peaks at 0.68 GB (``bench/plan_memory.py``).
 
 Percentiles stay exact (Locust's rank rule, :func:`~abcsim.results.stats.percentile_ranks`):
 each cell's times are sorted once, and the k-th smallest of an endpoint, an
@@ -70,6 +71,8 @@ def not_sent(frame: pd.DataFrame) -> npt.NDArray[np.bool_]:
     response"), so the file still holds a row per event; counted as errors they
     would read as "SLO breached: error rate 97%" for a healthy system.
     """
+    if "error" not in frame.columns:  # a frame of a few columns (a test's, a notebook's)
+        return np.zeros(len(frame), bool)
     return frame["error"].isin(STOP_REASONS).to_numpy()
 
 

@@ -74,7 +74,7 @@ class HistoryRow:
     name: str
     rps: float
     fail_per_s: float
-    percentiles_ms: tuple[int, ...] | None  # None before the first request ("N/A")
+    percentiles_ms: tuple[int, ...] | None  # None before the first answer ("N/A")
     requests: int
     failures: int
     median_ms: int
@@ -201,6 +201,8 @@ def _group_rows(
                     current = query(window)
         total = int(requests[k])
         shown = current if current_percentiles else cumulative
+        # N/A until something was answered: a failure has no time (and is not 0 ms)
+        timed_so_far = (window if current_percentiles else everything).n
         count = int(n_timed[k])
         rows.append(
             HistoryRow(
@@ -210,7 +212,7 @@ def _group_rows(
                 name=name,
                 rps=_current_rate(requests, k),
                 fail_per_s=_current_rate(failures, k),
-                percentiles_ms=None if total == 0 else shown,
+                percentiles_ms=shown if timed_so_far else None,
                 requests=total,
                 failures=int(failures[k]),
                 median_ms=cumulative[0],
@@ -236,7 +238,7 @@ def stats_history(
 
     In Locust's order: each second's endpoint rows (``full_history`` only,
     sorted by name and method), then its Aggregated row. Pass the same
-    ``duration_s`` as to :func:`~abcsim.results.stats.results_stats`.
+    ``duration_s`` as to :func:`~abcsim.results.digest.results_stats`.
     """
     clock = clock or RunClock()
     table = request_table(frame, endpoints, clock=clock, response_time=response_time)

@@ -5,15 +5,17 @@ table: for each endpoint (Type = HTTP method, Name = path) and for all of them
 together (``Aggregated``), the number of requests and failures, the average,
 minimum, maximum and median response time, the average response size, the
 request and failure rates over the run, and the percentiles 50 … 100 %.
-:func:`results_stats` computes that table from a results frame, with three
-deliberate choices:
+This module defines that table's rows (:class:`EntryStats`, :class:`RunStats`)
+and the exact percentiles; :mod:`~abcsim.results.digest` computes the table
+from a results file or frame (:func:`~abcsim.results.digest.results_stats`).
+Four deliberate choices:
 
 * **Every scheduled event is a request.** An order that the replayer could not
   send in time (outcome ``dropped``) counts in ``# reqs`` and in ``# fails``;
   its error is ``dropped``, or e.g. ``dropped: lateness`` with the replayer's
   reason. Every outcome other than ``ok`` is a failure. (Events a stopped run
   never got to are not requests at all: the report stage leaves them out,
-  :func:`abcsim.results.slo.not_sent`.)
+  :func:`abcsim.results.digest.not_sent`.)
 * **Times are of answered requests** (outcome ``ok``), measured and predicted
   alike. Failures count in ``# fails`` and the failure rate, never in Avg,
   Min, Max, Med or the percentiles — where Locust keeps a failed request's

@@ -70,7 +70,7 @@ def test_the_suites_headless_commands_run_and_send_the_scenarios_mix(
     )
     # in two waves, two or three processes on the machine's two cores at a time
     mixes = {
-        "hft": start_locust(SUITE, "--headless", "-u", "50", "-r", "5", "--run-time", RUN,
+        "hft": start_locust(SUITE, "--headless", "-u", "50", "-r", "50", "--run-time", RUN,
                             "--class-picker", "HighFrequencyUser", *host, "--csv", "hft",
                             cwd=tmp_path),
         "trading": start_locust(SUITE, "--headless", "-u", "20", "-r", "20", "--run-time", RUN,
@@ -91,7 +91,9 @@ def test_the_suites_headless_commands_run_and_send_the_scenarios_mix(
     for suffix in ("stats", "stats_history", "failures", "exceptions"):
         assert (tmp_path / f"results_{suffix}.csv").stat().st_size > 0
     agents = {a.kind: a for a in abc_week.agents}
-    assert_mix(request_counts(tmp_path / "hft_stats.csv"), agents["hft"].mix, at_least=300)
+    # all 50 at once: ~10/s each; under a CPU hog Locust's start-up eats most of the 6 s,
+    # so at least 200 (the tolerance widens with fewer: 4.5 standard errors of the total)
+    assert_mix(request_counts(tmp_path / "hft_stats.csv"), agents["hft"].mix, at_least=200)
     assert_mix(request_counts(tmp_path / "trading_stats.csv"), agents["trading"].mix, at_least=500)
     batch = request_counts(tmp_path / "batch_stats.csv")
     assert sum(batch.values()) >= 1 and set(batch) <= {
