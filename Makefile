@@ -2,14 +2,14 @@
 #   make demo       install into .venv, then the whole flow in about a minute (abcsim demo)
 #   make test       install into .venv, lint, type-check and run the tests
 #   (make simulate: the default week to week.parquet, summarised)
-#   (CI also runs make test-locust and make test-notebooks: real Locust processes,
-#   the notebooks executed)
+#   (CI also runs make test-locust, make test-notebooks and make test-system: real Locust
+#   processes, the notebooks executed, replays killed mid-run and over TLS to nginx)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo simulate test test-locust test-notebooks lint bench clean
+.PHONY: install demo simulate test test-locust test-notebooks test-system lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test-locust: $(STAMP)
 # the notebooks executed top to bottom in a kernel: about 45 s, run by CI
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest -m notebooks
+
+# replays killed mid-run, and against nginx over TLS: about 70 s, run by CI
+test-system: $(STAMP)
+	$(BIN)/python -m pytest -m system
 
 bench: $(STAMP)
 	$(BIN)/python bench/simulate.py

@@ -27,6 +27,7 @@ FLAGS = {
     "allow_hosts": "--allow-host",
     "csv_prefix": "--csv",
     "faults": "--fault",
+    "headers": "--header",
     "lateness_s": "--lateness",
     "system_file": "--system",
     "timeout_s": "--timeout",
@@ -380,6 +381,23 @@ def target(
     hidden=True,
     help="Deprecated spelling of --processes.",
 )
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    help="'Name: value' on every request (repeatable); ${VAR} is taken from the environment.",
+)
+@click.option("--ca-file", type=str, help="Trust this PEM CA (only it) for an https:// target.")
+@click.option("--client-cert", type=str, help="PEM client certificate, for mutual TLS.")
+@click.option("--client-key", type=str, help="PEM key of --client-cert [in its file].")
+@click.option("--insecure", is_flag=True, help="Verify no TLS certificate (warned, recorded).")
+@click.option("--health-path", help="The preflight's path [the scenario's health_check].")
+@click.option(
+    "--allow-orders-without-performance-mode",
+    "allow_orders",
+    is_flag=True,
+    help="Send orders to a system whose health does not say performance mode (warned).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress line.")
 @click.pass_context
 def replay(
@@ -400,6 +418,13 @@ def replay(
     engine: str,
     processes: int | None,
     old_workers: int | None,
+    headers: tuple[str, ...],
+    ca_file: str | None,
+    client_cert: str | None,
+    client_key: str | None,
+    insecure: bool,
+    health_path: str | None,
+    allow_orders: bool,
     quiet: bool,
 ) -> None:
     """Replay SCHEDULE against a live system at its scheduled times.
@@ -407,7 +432,12 @@ def replay(
     Open loop on an absolute clock; latency is measured from each request's
     scheduled time. Ends with Locust's summary and the scenario's SLO check:
     exit 0 when every target holds, 1 when one is breached, 2 on bad input,
-    130 when stopped early (Ctrl-C, SIGTERM; the summary is still printed).
+    3 when the verdict is void (the replayer fell behind: late or unsent
+    requests), 130 when stopped early (Ctrl-C, SIGTERM; the summary is still printed).
+
+    Before the clock starts, one GET of the system's health endpoint (same
+    TLS and headers) checks it is up; orders (trade_execution, workflows) go
+    only to a system whose health answer says "performance_mode": true.
 
     --processes N shards the load by agent over N processes; --engine locust
     sends it from a local Locust master and N workers instead (pip install
@@ -422,8 +452,20 @@ def replay(
       abcsim replay week.parquet -t https://staging.abc.internal --allow-host staging.abc.internal
     """
     from abcsim.replay import prepare_replay, run_replay
+    from abcsim.replay.tls import TlsSettings
     from abcsim.report import report, terminal_name_width
 
+    tls = TlsSettings(ca_file, client_cert, client_key, insecure)
+    if engine == "locust":
+        _abcsim_engine_only(headers, tls, allow_orders)
+    if insecure:
+        click.echo("warning: --insecure: the target's TLS certificate is not verified", err=True)
+    if allow_orders:
+        click.echo(
+            "WARNING: --allow-orders-without-performance-mode: orders go out even if the "
+            "system does not say it simulates them",
+            err=True,
+        )
     prepared = prepare_replay(
         schedule,
         target,
@@ -438,7 +480,13 @@ def replay(
         allow_hosts=allow_host,
         scenario=scenario,
         csv_prefix=csv_prefix,
+        headers=headers,
+        tls=tls,
+        health_path=health_path,
+        allow_orders_without_performance_mode=allow_orders,
     )
+    if engine == "locust" and prepared.plan.headers:
+        raise AbcsimError("--engine locust: the scenario's [replay.headers] need abcsim's engine")
     results = out or str(Path(schedule).with_suffix("")) + ".results.parquet"
     plan = prepared.plan
     click.echo(
@@ -476,6 +524,24 @@ def replay(
         ctx.exit(130)
     click.echo(f"done: {run.events:,} results in {results}", err=True)
     ctx.exit(summary.exit_status)
+
+
+def _abcsim_engine_only(headers: tuple[str, ...], tls: Any, allow_orders: bool) -> None:
+    """Locust's users send neither extra headers nor own TLS settings: refuse, not ignore."""
+    given = [
+        name
+        for name, used in (
+            ("--header", headers),
+            ("--ca-file", tls.ca_file),
+            ("--client-cert", tls.client_cert),
+            ("--client-key", tls.client_key),
+            ("--insecure", tls.insecure),
+            ("--allow-orders-without-performance-mode", allow_orders),
+        )
+        if used
+    ]
+    if given:
+        raise AbcsimError(f"{given[0]}: works with abcsim's engine only, not --engine locust")
 
 
 def speed_note(speed: float, scale: float) -> str:
@@ -548,7 +614,8 @@ def report(
     """Summarise an existing RESULTS file and gate on its SLOs, as replay and plan end.
 
     Works on any results file: a replay (abcsim's engine or Locust's master), a
-    plan. Exit 0 when every SLO holds, 1 when one is breached, 2 on bad input.
+    plan. Exit 0 when every SLO holds, 1 when one is breached, 2 on bad input,
+    3 when a replay's verdict is void (the replayer fell behind).
     --against sets P50/P95/P99 and error rates per request type of the two runs
     side by side (joined on event_id), marking differences beyond run-to-run noise.
 

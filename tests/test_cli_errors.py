@@ -73,6 +73,21 @@ HFT_MIX = (
 )
 
 BAD_SCENARIOS = {
+    "endpoint-path-with-a-space": BadScenario(
+        (('path = "/api/v1/agents/data-collection"', 'path = "/api/v1/agents/data collection"'),),
+        "endpoints.data_collection.path",
+        "no spaces",
+    ),
+    "endpoint-path-smuggling-a-header": BadScenario(
+        (
+            (
+                'path = "/api/v1/agents/risk-analysis"',
+                'path = "/api/v1/agents/risk\\r\\nX-Evil: 1"',
+            ),
+        ),
+        "endpoints.risk_analysis.path",
+        "control characters",
+    ),
     "unknown-field": BadScenario(
         (("rate = 7.0 ", "rat = 10\nrate = 7.0 "),), "agents.hft.rat", "unknown field"
     ),

@@ -20,22 +20,23 @@ Plain Python: it starts Locust, it never imports it.
 
 from __future__ import annotations
 
-import ctypes
 import importlib.util
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
 from abcsim.errors import ReplayError
+from abcsim.lifetime import die_with_parent_hook
 from abcsim.locust import LOCUSTFILES
 from abcsim.replay.runner import ReplayRun
 from abcsim.replay.safety import target_host
 from abcsim.replay.setup import PreparedReplay
+from abcsim.results.void import EXIT_VOID
 
 WORKER_EXIT_S = 30.0
 """How long workers may take to quit after the master has."""
@@ -68,7 +69,7 @@ def replay_on_locust(
         master = _start([*locust, *master_args], child_env, log)
         workers = [_start([*locust, *worker_args], child_env, log) for _ in range(processes)]
         stopped = _wait(master, workers)
-    if master.returncode not in (0, 1) or not out.exists():
+    if master.returncode not in (0, 1, EXIT_VOID) or not out.exists():  # a verdict, any verdict
         tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
         raise ReplayError(
             f"the Locust master exited with status {master.returncode}; "
@@ -109,21 +110,8 @@ def _start(command: list[str], env: Mapping[str, str], log: IO[str]) -> subproce
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # a terminal's Ctrl-C reaches us; we stop the master
-        preexec_fn=_die_with_parent(),
+        preexec_fn=die_with_parent_hook(),
     )
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """A child that gets SIGTERM when this process dies, however it dies (Linux)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    libc = ctypes.CDLL(None, use_errno=True)
-    pr_set_pdeathsig = 1
-
-    def arm() -> None:
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-    return arm
 
 
 def _wait(master: subprocess.Popen[bytes], workers: list[subprocess.Popen[bytes]]) -> bool:

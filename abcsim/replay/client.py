@@ -63,10 +63,11 @@ class Client:
         http: HttpClient,
         endpoints: tuple[tuple[str, Endpoint], ...],
         agent_types: tuple[str, ...],
+        headers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         table = dict(endpoints)
         self._http = http
-        self._routes = [_route(http.origin, table[r]) for r in REQUEST_TYPES]
+        self._routes = [_route(http.origin, table[r], headers) for r in REQUEST_TYPES]
         self._agent_headers = [f"X-ABC-Agent-Type: {a}\r\n".encode() for a in agent_types]
 
     def render(self, event_id: int, agent_type: int, request: int, size: int) -> bytes:
@@ -94,10 +95,13 @@ def answered(status: int, nbytes: int) -> Answer:
     return Answer(status, OK, nbytes, "")
 
 
-def _route(origin: Origin, endpoint: Endpoint) -> _Route:
+def _route(origin: Origin, endpoint: Endpoint, extra: tuple[tuple[str, str], ...] = ()) -> _Route:
+    """A request type's fixed part; ``extra`` headers (``--header``) are rendered into it
+    once, replacing abcsim's own of the same name (Content-Type, say)."""
     has_body = endpoint.method != "GET"
-    fixed = _JSON if has_body else _NO_BODY
-    head = RequestHead.build(origin, endpoint.method, endpoint.path, fixed)
+    given = {name.lower() for name, _ in extra}
+    fixed = tuple(h for h in (_JSON if has_body else _NO_BODY) if h[0].lower() not in given)
+    head = RequestHead.build(origin, endpoint.method, endpoint.path, (*fixed, *extra))
     return _Route(head, has_body, b"&" if "?" in endpoint.path else b"?")
 
 

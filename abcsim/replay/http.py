@@ -96,7 +96,9 @@ class RequestHead:
     def build(
         cls, origin: Origin, method: str, path: str, headers: tuple[tuple[str, str], ...] = ()
     ) -> RequestHead:
-        lines = [("Host", origin.host_header), ("User-Agent", USER_AGENT), *headers]
+        given = {name.lower() for name, _ in headers}
+        agent = [] if "user-agent" in given else [("User-Agent", USER_AGENT)]  # theirs wins
+        lines = [("Host", origin.host_header), *agent, *headers]
         fixed = "".join(f"{name}: {value}\r\n" for name, value in lines)
         return cls(
             f"{method} {origin.base_path}{path}".encode("latin-1"),
@@ -212,13 +214,22 @@ class _Connection(asyncio.Protocol):
 class HttpClient:
     """Sends requests to one origin over reused keep-alive connections (see the module doc)."""
 
-    def __init__(self, origin: Origin, *, timeout_s: float, connect_timeout_s: float = 10.0):
+    def __init__(
+        self,
+        origin: Origin,
+        *,
+        timeout_s: float,
+        connect_timeout_s: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ):
         self.origin = origin
         self.timeout_s = timeout_s
         self.connect_timeout_s = connect_timeout_s
-        self._ssl: ssl.SSLContext | None = (
-            ssl.create_default_context() if origin.scheme == "https" else None
-        )
+        # one context for every connection (its session cache and loaded CA with it);
+        # the system's trust store unless the caller built one (abcsim.replay.tls)
+        self._ssl: ssl.SSLContext | None = None
+        if origin.scheme == "https":
+            self._ssl = ssl_context or ssl.create_default_context()
         self._idle: list[_Connection] = []
         self._open: set[_Connection] = set()
 

@@ -36,8 +36,10 @@ import pyarrow as pa
 
 from abcsim.parquet_stream import ParquetStream
 from abcsim.replay.client import Client, reason
+from abcsim.replay.headers import NO_HEADERS, Headers
 from abcsim.replay.http import HttpClient, Origin
 from abcsim.replay.recorder import CONNECTION_ERROR, TIMEOUT, LiveFigures, Recorder
+from abcsim.replay.tls import DEFAULT_TLS, TlsSettings, tls_context
 from abcsim.scenario.spec import Endpoint
 from abcsim.schedule.slicing import EventBlock, Window, iter_slice
 
@@ -68,6 +70,8 @@ class ReplayPlan:
     lateness_s: float = 1.0
     shard: tuple[int, int] = (0, 1)
     start_at: float | None = None  # wall-clock (time.time()) when window.start plays
+    headers: Headers = NO_HEADERS  # extra headers on every request; repr shows names only
+    tls: TlsSettings = DEFAULT_TLS
 
 
 @dataclass(frozen=True)
@@ -243,8 +247,13 @@ async def replay_async(
     plan: ReplayPlan,
     writer: ParquetStream,
     progress: Callable[[Progress], None] | None = None,
+    parent_watch: int | None = None,
 ) -> ReplayRun:
-    """Replay ``plan`` into ``writer``; see the module docstring."""
+    """Replay ``plan`` into ``writer``; see the module docstring.
+
+    ``parent_watch``: a file descriptor that becomes readable when the process that
+    started this one is gone (a worker's parent sentinel): then it stops, as on SIGTERM.
+    """
     loop = asyncio.get_running_loop()
     began = time.perf_counter()
     blocks = iter_slice(
@@ -252,11 +261,13 @@ async def replay_async(
     )
     # the dispatcher keeps at most max_in_flight requests out, so the client never
     # holds more connections than that
-    http = HttpClient(Origin.parse(plan.target), timeout_s=plan.timeout_s)
+    origin = Origin.parse(plan.target)
+    context = tls_context(plan.tls) if origin.scheme == "https" else None  # once per replay
+    http = HttpClient(origin, timeout_s=plan.timeout_s, ssl_context=context)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="results-writer")
 
     try:
-        client = Client(http, plan.endpoints, plan.agent_types)
+        client = Client(http, plan.endpoints, plan.agent_types, plan.headers.items)
         start_at = plan.start_at if plan.start_at is not None else time.time() + LEAD_S
         t0 = _clock() + (start_at - time.time())
         recorder = Recorder(plan.agent_types, plan.window.start, plan.speed, t0)
@@ -284,15 +295,27 @@ async def replay_async(
         stop_signals = (signal.SIGINT, signal.SIGTERM)
         for signum in stop_signals:
             loop.add_signal_handler(signum, on_signal)
+        if parent_watch is not None:
+            watched = parent_watch
+
+            def on_parent_gone() -> None:
+                loop.remove_reader(watched)  # readable from now on: once is enough
+                on_signal()
+
+            loop.add_reader(watched, on_parent_gone)
         finished = asyncio.Event()
 
         async def housekeeping() -> None:
             last_sent, last_time = 0, _clock()
+            ticks = 0
             while not finished.is_set():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(finished.wait(), 1.0)
+                    # rows go to the results journal twice a second, so a kill -9 loses
+                    # well under a second of them; the progress line stays once a second
+                    await asyncio.wait_for(finished.wait(), 0.5)
                 await write_recorded()
-                if progress is not None and not finished.is_set():
+                ticks += 1
+                if progress is not None and not finished.is_set() and ticks % 2 == 0:
                     now = _clock()
                     elapsed = min(max(0.0, (now - t0) * plan.speed), plan.window.length)
                     rate = (dispatcher.sent - last_sent) / (now - last_time)
@@ -333,9 +356,10 @@ def replay(
     plan: ReplayPlan,
     writer: ParquetStream,
     progress: Callable[[Progress], None] | None = None,
+    parent_watch: int | None = None,
 ) -> ReplayRun:
     """Run :func:`replay_async` in a fresh event loop."""
     # asyncio's own loop, not uvloop (which the target uses): uvloop rounds timers to
     # whole milliseconds and often wakes early, so on-time sends would need a spin that
     # burns a core at moderate rates; asyncio's timers are never early.
-    return asyncio.run(replay_async(plan, writer, progress))
+    return asyncio.run(replay_async(plan, writer, progress, parent_watch))

@@ -2,8 +2,9 @@
 
 :func:`run_replay` starts the clock a moment from now, sends from one process
 or several (sharded by agent), and writes the results file — streamed, valid
-even after Ctrl-C, one row per scheduled event. What the run says (Locust's
-tables, the SLO verdict, the exit status) is the report stage's job:
+even after Ctrl-C, one row per scheduled event, and journalled so that a
+``kill -9`` loses no more than the last second (:mod:`abcsim.results.parquet`).
+What the run says (Locust's tables, the SLO verdict, the exit status) is the report stage's job:
 ``abcsim replay`` ends with one call to :func:`abcsim.report.report` on the file.
 """
 
@@ -35,7 +36,10 @@ def run_replay(
     start_at = time.time() + lead
     plan = replace(prepared.plan, start_at=start_at)
     with ResultsWriter(out, replay_meta(prepared, start_at)) as writer:
-        return replay_sharded(plan, writer, workers, progress)
+        run = replay_sharded(plan, writer, workers, progress)
+        if run.interrupted:
+            writer.stopped()
+        return run
 
 
 def replay_meta(prepared: PreparedReplay, start_at: float) -> ResultsMeta:
@@ -52,4 +56,5 @@ def replay_meta(prepared: PreparedReplay, start_at: float) -> ResultsMeta:
         window=(plan.window.start, plan.window.end),
         speed=plan.speed,
         scale=plan.scale,
+        replay_settings=prepared.settings_record,
     )

@@ -7,12 +7,15 @@ against a clock all shards share: they are given the same wall-clock start,
 so shard 0's 09:30:00.000 request and shard 1's leave together. Each writes
 its own part file; the parent merges them into the results file and removes
 them. Ctrl-C reaches every worker (same process group); each stops cleanly
-and its part is still merged.
+and its part is still merged. A parent that dies outright takes its workers
+with it: each watches its parent's sentinel, stops sending the moment it
+closes, and removes its part.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import multiprocessing.connection
 import os
 import queue
 import signal
@@ -30,6 +33,9 @@ from abcsim.replay.recorder import LiveFigures
 from abcsim.replay.runner import Progress, ReplayPlan, ReplayRun, replay
 from abcsim.results.columns import RESULTS_SCHEMA
 
+PARENT_EXIT_S = 1.0
+"""How long a stopped worker waits to learn whether its parent died (then its part goes)."""
+
 SPAWN_LEAD_S = 3.0
 """Time for N fresh interpreters to import abcsim before the shared clock starts."""
 
@@ -39,13 +45,35 @@ def _part(out: Path, shard: int) -> Path:
 
 
 def _worker(
-    plan: ReplayPlan, part: Path, updates: mp.Queue[tuple[int, Progress | ReplayRun]]
+    plan: ReplayPlan,
+    part: Path,
+    updates: mp.Queue[tuple[int, Progress | ReplayRun]],
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # until the loop installs its own handler
+    # A parent killed outright (kill -9, the OOM killer) closes its end of the sentinel
+    # pipe: the loop stops sending at once and, with no one left to merge it, the part
+    # goes. (Not PR_SET_PDEATHSIG: it fires again as each of a dying parent's threads
+    # exits, and one landing after the loop has let go of SIGTERM kills mid-write.)
+    parent_process = mp.parent_process()
+    sentinel = parent_process.sentinel if parent_process is not None else None
     shard = plan.shard[0]
     with ParquetStream(part, RESULTS_SCHEMA, {}, keep_partial=True) as writer:
-        run = replay(plan, writer, lambda p: updates.put((shard, p)))
+        run = replay(plan, writer, lambda p: updates.put((shard, p)), parent_watch=sentinel)
+    if run.interrupted and _parent_gone(PARENT_EXIT_S):
+        part.unlink(missing_ok=True)
+        return
     updates.put((shard, run))
+
+
+def _parent_gone(wait_s: float) -> bool:
+    """Whether the process that started this one has died, waiting up to ``wait_s``.
+
+    Its sentinel closes once the last of its threads is gone; ``getppid()`` is no
+    proof (a dying parent's other threads keep its pid a moment after the death
+    signal), and a SIGTERM to the whole group (the parent alive) must merge as usual.
+    """
+    parent = mp.parent_process()
+    return parent is not None and bool(mp.connection.wait([parent.sentinel], timeout=wait_s))
 
 
 def replay_sharded(
@@ -70,7 +98,9 @@ def replay_sharded(
             max_in_flight=max(1, plan.max_in_flight // workers),
         )
         process = context.Process(
-            target=_worker, args=(shard_plan, _part(writer.path, shard), updates), daemon=True
+            target=_worker,
+            args=(shard_plan, _part(writer.path, shard), updates),
+            daemon=True,
         )
         process.start()
         processes.append(process)

@@ -41,7 +41,9 @@ from abcsim.results import (
     slo_exit_status,
     stats_history,
 )
+from abcsim.results.columns import ended_lines
 from abcsim.results.digest import not_sent
+from abcsim.results.void import EXIT_VOID, void_reason
 from abcsim.scenario import Scenario, parse_scenario
 
 if TYPE_CHECKING:  # the planner is imported only when a plan's figures are reported
@@ -59,7 +61,7 @@ class Report:
 
     lines: tuple[str, ...]
     breaches: tuple[str, ...]
-    exit_status: int
+    exit_status: int  # 0 met, 1 breached, 3 void (the generator fell behind)
     events: int  # every row of the results, sent or not
     results: str | Path | pd.DataFrame = field(compare=False, repr=False)
 
@@ -95,6 +97,7 @@ def report(
     stats = digest_stats(digest, spec.endpoints, duration_s=duration)
     by_type = digest_stats(digest, spec.endpoints, duration_s=stats.duration_s, by="agent_type")
     lines = [*summary_lines(stats, name_width=name_width, by_agent_type=by_type), CONVENTION]
+    lines += ended_lines(meta)  # a run cut off with its writer says so
     if digest.not_sent:
         lines.append(
             f"{digest.not_sent:,} events not sent: the run was stopped before them "
@@ -107,10 +110,18 @@ def report(
     if csv_prefix:
         write_locust_csvs(csv_prefix, stats, _history(results, spec, clock, stats.duration_s))
     breaches = check_digest(spec.slo, digest)
+    status = slo_exit_status(breaches)
+    void = void_reason(digest, meta)
+    if void is not None:
+        lines.append(
+            f"SLO verdict void: the generator, not the system, was the bottleneck ({void}); "
+            "the system was not offered the load as scheduled"
+        )
+        status = EXIT_VOID
     return Report(
         lines=tuple(lines),
         breaches=tuple(format_breaches(breaches)),
-        exit_status=slo_exit_status(breaches),
+        exit_status=status,
         events=digest.rows + digest.not_sent,
         results=results,
     )

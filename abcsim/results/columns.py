@@ -25,6 +25,18 @@ from abcsim.scenario.spec import REQUEST_TYPES
 OUTCOMES: tuple[str, ...] = ("ok", "http_error", "timeout", "connection_error", "dropped")
 """Every way a scheduled event can end; outcome codes index this tuple."""
 
+ENDED_COMPLETE = "complete"
+ENDED_STOPPED = "stopped"
+ENDED_RECOVERED = "recovered after the writer died"
+ENDINGS: tuple[str, ...] = (ENDED_COMPLETE, ENDED_STOPPED, ENDED_RECOVERED)
+"""How a results file's run ended (its ``ended`` metadata): played to its end; stopped
+(Ctrl-C, a signal, an error: the events it never got to are ``dropped`` rows); or cut
+off with its writer (``kill -9``, the OOM killer), the file rebuilt from what had
+reached the disk, the events after that with no row at all."""
+
+REPLAY_SETTING_KEYS = ("header_names", "tls_verify", "orders_without_performance_mode")
+"""A replay's settings its results record, when they were used (see ``PreparedReplay``)."""
+
 RESULTS_COLUMNS: tuple[str, ...] = (
     "event_id",
     "t",
@@ -107,6 +119,10 @@ class ResultsMeta:
     window: tuple[float, float]  # the schedule slice [start, end) in schedule seconds
     speed: float = 1.0
     scale: float = 1.0
+    ended: str = ENDED_COMPLETE  # one of ENDINGS; files from before it was kept say nothing
+    # a replay's own settings, by REPLAY_SETTING_KEYS: header names (never values),
+    # tls_verify, the orders override; only those that were used
+    replay_settings: tuple[tuple[str, str], ...] = ()
 
     def to_metadata(self) -> dict[bytes, bytes]:
         fields = {
@@ -120,6 +136,8 @@ class ResultsMeta:
             "window": f"{self.window[0]!r},{self.window[1]!r}",
             "speed": repr(self.speed),
             "scale": repr(self.scale),
+            "ended": self.ended,
+            **dict(self.replay_settings),
         }
         return encode_metadata(fields)
 
@@ -139,9 +157,23 @@ class ResultsMeta:
                 window=(float(low), float(high)),
                 speed=float(fields["speed"]),
                 scale=float(fields["scale"]),
+                ended=fields.get("ended", ENDED_COMPLETE),
+                replay_settings=tuple(
+                    (key, fields[key]) for key in REPLAY_SETTING_KEYS if key in fields
+                ),
             )
         except (KeyError, ValueError) as exc:
             raise ResultsError(f"{source}: metadata: not an abcsim results file ({exc})") from None
+
+
+def ended_lines(meta: ResultsMeta) -> list[str]:
+    """What a report says about how the run ended, when it was cut off: one line, or none."""
+    if meta.ended != ENDED_RECOVERED:
+        return []
+    return [
+        "Run cut short: its process died (kill -9, out of memory?); these results were "
+        "recovered from what had reached the disk, and later events have no row"
+    ]
 
 
 def _iso(when: dt.datetime) -> str:

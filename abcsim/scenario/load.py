@@ -10,6 +10,7 @@ also be named without a path: ``load_scenario("smoke")``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from dataclasses import replace
 from functools import cache
@@ -64,6 +65,10 @@ def builtin_scenarios() -> tuple[str, ...]:
     """Names of the scenarios shipped with abcsim (``abc_week``, ``smoke``, ...)."""
     folder = resources.files("abcsim.scenario") / "builtin"
     return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))
+
+
+_URL_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*")
+"""A URL path as RFC 3986 spells one (percent-encoding allowed): no space, no control."""
 
 
 def resolve_scenario_path(name: str) -> Path:
@@ -558,6 +563,10 @@ def _endpoints(f: Fields) -> tuple[tuple[str, Endpoint], ...]:
         path = e.text("path")
         if not path.startswith("/"):
             raise e.error("path", f"must start with '/', got {path!r}")
+        if not _URL_PATH.fullmatch(path):  # a space or CR/LF would split or smuggle a header
+            raise e.error(
+                "path", f"must be a URL path (no spaces or control characters), got {path!r}"
+            )
         e.done()
         out.append((request, Endpoint(method, path)))
     f.done()
@@ -680,6 +689,14 @@ def _replay(f: Fields) -> ReplaySettings:
     settings = ReplaySettings(
         allow_hosts=f.str_list("allow_hosts", ()),
         max_rate=f.number("max_rate", 5000.0, above=0.0),
+        headers=_headers(f.table("headers", required=False)),
     )
     f.done()
     return settings
+
+
+def _headers(f: Fields) -> tuple[tuple[str, str], ...]:
+    """``[replay.headers]``: name = value, values as written (``${VAR}`` kept for replay)."""
+    headers = tuple((name, f.text(name)) for name in list(f.keys()))
+    f.done()
+    return headers

@@ -458,11 +458,15 @@ class ReplaySettings:
 
     ``allow_hosts = ["staging.abc.internal"]`` lets ``abcsim replay`` send to
     staging without ``--allow-host`` on every command line; ``max_rate`` caps
-    requests per second (``--max-rate`` overrides it).
+    requests per second (``--max-rate`` overrides it). ``[replay.headers]`` is
+    a table of extra headers sent on every request, as written: a secret is
+    ``Authorization = "Bearer ${ABC_TOKEN}"``, taken from the environment by
+    replay (:mod:`abcsim.replay.headers`), never stored here.
     """
 
     allow_hosts: tuple[str, ...] = ()
     max_rate: float = 5000.0
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 DEFAULT_REPLAY = ReplaySettings()

@@ -88,6 +88,7 @@ class TargetState:
             "queue_limit": self.pool.queue_limit,
             "memory_limit_bytes": self.settings.memory_limit_bytes,
             "faults": self.faults.faults.active(),
+            "performance_mode": self.settings.performance_mode,
         }
 
 

@@ -57,7 +57,8 @@ class RunningTarget:
 def _bind(host: str, port: int) -> socket.socket:
     """Bind the listening socket ourselves, so 'port in use' is one clear error."""
     try:
-        return socket.create_server((host, port), backlog=BACKLOG)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET  # "::1", IPv6 loopback
+        return socket.create_server((host, port), family=family, backlog=BACKLOG)
     except OSError as exc:
         where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         if exc.errno == errno.EADDRINUSE:

@@ -7,6 +7,10 @@ limit the server reports, e.g. ``2G``), read by
 :mod:`~abcsim.scenario.environment`; the ``workers`` and ``queue_limit``
 arguments (``--workers``, ``--queue-limit``) override both. Faults come only from
 the ``faults`` argument (``--fault`` flags) or the admin endpoint.
+
+``ABC_PERFORMANCE_MODE`` (on unless set to false, as the suite runs the system)
+is reported in the health answer (``"performance_mode": true``): it is the
+system's word that it simulates orders, which replay checks before it sends any.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from abcsim.errors import ScenarioError, Setting
-from abcsim.scenario.environment import env_value, whole_number
+from abcsim.scenario.environment import env_value, switch, whole_number
 from abcsim.scenario.spec import Scenario
 from abcsim.scenario.units import parse_bytes
 from abcsim.target.faults import Faults, parse_faults
@@ -30,13 +34,14 @@ class TargetSettings:
     memory_limit_bytes: int
     faults: Faults
     seed: int
+    performance_mode: bool = True  # ABC_PERFORMANCE_MODE: orders are simulated
 
     def describe(self) -> str:
         limit_mb = self.memory_limit_bytes / 2**20
         return (
             f"{self.workers} workers, queue limit {self.queue_limit}, memory limit "
             f"{limit_mb:g} MB, faults: {self.faults.describe()}, seed {self.seed}"
-        )
+        ) + ("" if self.performance_mode else "; not in performance mode")
 
 
 def resolve_target(
@@ -65,4 +70,5 @@ def resolve_target(
         memory_limit_bytes=memory,
         faults=parse_faults(faults),
         seed=scenario.seed if seed is None else seed,
+        performance_mode=env_value(env, "ABC_PERFORMANCE_MODE", switch, True),
     )

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from abcsim.errors import ReplayError
 from abcsim.replay import prepare_replay, run_replay
 from abcsim.report import report
 from abcsim.results import read_results
@@ -116,7 +117,11 @@ def test_a_target_that_is_down_gives_connection_errors(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     schedule = uniform_schedule(tmp_path / "s.parquet", rate=20, seconds=1)
-    prepared = prepare_replay(schedule, f"http://127.0.0.1:{port}", env={})
+    url = f"http://127.0.0.1:{port}"
+    with pytest.raises(ReplayError, match=rf"^preflight: 127.0.0.1:{port}: connection refused"):
+        prepare_replay(schedule, url, env={})
+    # past the preflight (the system went down since): every request is a row
+    prepared = prepare_replay(schedule, url, env={}, preflight=False)
     run_replay(prepared, tmp_path / "r.parquet")
     results = read_results(tmp_path / "r.parquet")
     assert len(results) == 20

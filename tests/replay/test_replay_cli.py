@@ -18,6 +18,7 @@ import pytest
 
 from abcsim.report import FAILURES_CSV_COLUMNS, STATS_CSV_COLUMNS, STATS_HISTORY_CSV_COLUMNS
 from abcsim.results import read_results
+from abcsim.target import RunningTarget
 from tests.conftest import Serve, fixed_scenario
 from tests.helpers import REPO, error_line, run_cli, uniform_schedule
 
@@ -113,7 +114,10 @@ def test_sigterm_while_waiting_for_answers_still_stops(serve: Serve, tmp_path: P
     """Everything is sent in 1 s, then the target stalls for 30 s; SIGTERM at 3 s ends it."""
     schedule = uniform_schedule(tmp_path / "s.parquet", rate=20, seconds=1)
     target = serve(fixed_scenario(2.0, workers=16), faults=("stall=0:30",))
-    process = _start_replay(schedule, target.url, "--timeout", "60", cwd=tmp_path)
+    # the preflight asks the target's own /health, which a stall never holds up
+    process = _start_replay(
+        schedule, target.url, "--timeout", "60", "--health-path", "/health", cwd=tmp_path
+    )
     time.sleep(3.0)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=20)
@@ -140,3 +144,63 @@ def test_an_unwritable_csv_folder_is_refused_before_sending(tmp_path: Path) -> N
     )
     assert "--csv" in error_line(result)
     assert not (tmp_path / "s.results.parquet").exists()
+
+
+def _received(target: RunningTarget) -> float:
+    """Requests the target has received so far, every type (its Prometheus counter)."""
+    registry = target.state.metrics.registry
+    return sum(
+        sample.value
+        for metric in registry.collect()
+        if metric.name == "abc_target_requests"
+        for sample in metric.samples
+        if sample.name == "abc_target_requests_total"
+    )
+
+
+@pytest.mark.system  # a CI step of its own: make test-system
+def test_kill_9_of_a_sharded_replay_stops_every_worker_and_leaves_no_file(
+    serve: Serve, tmp_path: Path
+) -> None:
+    """100 requests/s for 30 s from 2 processes; SIGKILL of the parent 3 s after the first
+    request: 1 s later the target must receive nothing more (over the next 3 s: at most 2
+    requests already on the wire), and no worker's part file may remain."""
+    schedule = uniform_schedule(tmp_path / "s.parquet", rate=100, seconds=30)
+    target = serve(fixed_scenario(2.0, workers=64))
+    process = _start_replay(schedule, target.url, "--processes", "2", cwd=tmp_path)
+    deadline = time.monotonic() + 20.0
+    while _received(target) <= 1 and time.monotonic() < deadline:  # 1: the preflight's
+        time.sleep(0.1)
+    assert _received(target) > 1, process.stderr
+    time.sleep(3.0)
+    process.kill()
+    process.wait(timeout=10)
+    time.sleep(1.0)
+    after_a_second = _received(target)
+    time.sleep(3.0)
+    assert _received(target) - after_a_second <= 2, "a worker kept sending after its parent died"
+    assert after_a_second < 3000  # the rest of the window was never sent
+    time.sleep(1.0)  # the workers' own clean-up
+    # no shard part is left (the killed parent's own unfinished results file is issue 13's
+    # crash-safe results, not the workers')
+    assert not [p.name for p in tmp_path.iterdir() if ".shard" in p.name]
+
+
+def test_a_generator_that_cannot_keep_up_voids_the_verdict(serve: Serve, tmp_path: Path) -> None:
+    """100 requests/s, each answered in 50 ms, with one request in flight at most: the
+    replayer can send 20/s, so most go out late or never (its own limits). The verdict is
+    void — exit 3, not 1 — whatever the SLOs say; the same replay with room is not."""
+    schedule = uniform_schedule(tmp_path / "s.parquet", rate=100, seconds=3)
+    target = serve(fixed_scenario(50.0, workers=64))
+    starved = run_cli(
+        "replay", str(schedule), "-t", target.url, "--max-in-flight", "1", "--lateness", "0.5",
+        "-q", cwd=tmp_path,
+    )  # fmt: skip
+    assert starved.returncode == 3, starved.stdout[-2000:]
+    assert "SLO verdict void: the generator, not the system, was the bottleneck" in starved.stdout
+    assert "never sent: the generator's own lateness or in-flight limit" in starved.stdout
+    again = run_cli("report", "s.results.parquet", cwd=tmp_path)
+    assert again.returncode == 3  # the file carries the evidence: the report agrees
+    roomy = run_cli("replay", str(schedule), "-t", target.url, "-q", cwd=tmp_path)
+    assert roomy.returncode == 0, roomy.stdout[-2000:]
+    assert "void" not in roomy.stdout

@@ -1,6 +1,7 @@
 """The replay's checks before the first request: defaults from the scenario, errors by setting.
 
-Nothing is sent: ``prepare_replay`` only reads the schedule and checks.
+Nothing is sent: ``prepare_replay`` only reads the schedule and checks (``preflight=False``
+where it would get that far; the preflight has its own tests, against real servers).
 """
 
 from __future__ import annotations
@@ -32,9 +33,13 @@ def _scenario_with_timeout(folder: Path, seconds: float) -> Path:
 def test_the_timeout_is_the_scenarios_unless_given(tmp_path: Path) -> None:
     schedule = uniform_schedule(tmp_path / "s.parquet", rate=10, seconds=1)
     scenario = str(_scenario_with_timeout(tmp_path, 2.5))
-    assert prepare_replay(schedule, TARGET, env={}).plan.timeout_s == 10.0  # smoke's [system]
-    assert prepare_replay(schedule, TARGET, env={}, scenario=scenario).plan.timeout_s == 2.5
-    given = prepare_replay(schedule, TARGET, env={}, scenario=scenario, timeout_s=4.0)
+    plan = prepare_replay(schedule, TARGET, env={}, preflight=False).plan
+    assert plan.timeout_s == 10.0  # smoke's [system]
+    theirs = prepare_replay(schedule, TARGET, env={}, scenario=scenario, preflight=False)
+    assert theirs.plan.timeout_s == 2.5
+    given = prepare_replay(
+        schedule, TARGET, env={}, scenario=scenario, timeout_s=4.0, preflight=False
+    )
     assert given.plan.timeout_s == 4.0
 
 
@@ -48,6 +53,8 @@ def test_the_timeout_is_the_scenarios_unless_given(tmp_path: Path) -> None:
         ({"max_in_flight": 0}, "max_in_flight"),
         ({"max_rate": -5.0}, "max_rate"),
         ({"window": "9..3"}, "window"),
+        ({"scale": 0.0}, "scale"),  # would send nothing, then judge the SLOs on nothing
+        ({"lateness_s": 0.0}, "lateness_s"),  # would drop every request that waited at all
     ],
 )
 def test_a_bad_argument_is_named_as_the_library_takes_it(
@@ -70,7 +77,8 @@ def test_the_in_flight_bound_from_the_environment_names_the_variable(tmp_path: P
         ScenarioError, match=r"^ABC_MAX_CONCURRENT_REQUESTS: must be a whole number"
     ):
         prepare_replay(schedule, TARGET, env=bad)
-    blank = prepare_replay(schedule, TARGET, env={"ABC_MAX_CONCURRENT_REQUESTS": " "})
+    unset = {"ABC_MAX_CONCURRENT_REQUESTS": " "}
+    blank = prepare_replay(schedule, TARGET, env=unset, preflight=False)
     assert blank.plan.max_in_flight == 256  # blank is unset
 
 
@@ -84,3 +92,20 @@ def test_a_refused_target_names_its_settings_in_each_front_ends_terms(tmp_path: 
         "--target: 192.0.2.10 is not loopback; name it with --allow-host 192.0.2.10"
     )
     assert locust.startswith("--host: 192.0.2.10 is not loopback; name it with ABC_ALLOW_HOSTS")
+
+
+@pytest.mark.parametrize(
+    ("target", "problem"),
+    [
+        ("http://127.0.0.1:0", "port 0 is no port"),  # was sent to port 80
+        ("http://127.0.0.1:8080/api?key=1", "no query or fragment"),  # the query was dropped
+        ("http://127.0.0.1:8080/#top", "no query or fragment"),
+    ],
+)
+def test_a_target_url_that_would_be_misread_is_refused(
+    tmp_path: Path, target: str, problem: str
+) -> None:
+    schedule = uniform_schedule(tmp_path / "s.parquet", rate=10, seconds=1)
+    with pytest.raises(ReplayError, match=problem) as caught:
+        prepare_replay(schedule, target, env={})
+    assert caught.value.render(flag).startswith("--target: ")

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from abcsim.target import serve_in_thread
+
 REPO = Path(__file__).resolve().parents[2]
 SMOKE = REPO / "scenarios" / "smoke.toml"
 
@@ -137,3 +139,20 @@ def test_serves_and_stops_cleanly(tmp_path: Path, signum: signal.Signals) -> Non
     assert "Traceback" not in err, err
     assert err.splitlines()[-1] == "abcsim target: stopped", err
     assert out == ""
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.create_server(("::1", 0), family=socket.AF_INET6):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback")
+def test_serves_on_ipv6_loopback() -> None:
+    """``--host ::1`` binds an IPv6 socket (it failed on an IPv4 one) and answers there."""
+    with serve_in_thread("smoke", host="::1", port=0) as target:
+        assert target.url.startswith("http://[::1]:")
+        with urllib.request.urlopen(target.url + "/health", timeout=10) as response:
+            assert response.status == 200
