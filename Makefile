@@ -9,7 +9,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo simulate test test-locust test-notebooks test-system lint bench clean
+HTTPBIN := .venv-httpbin/.installed
+
+.PHONY: install demo simulate test test-locust test-notebooks test-system httpbin lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +20,15 @@ $(STAMP): pyproject.toml
 	touch $@
 
 install: $(STAMP)
+
+# httpbin under gunicorn, a server no one here wrote, echoing what replay sends. Its own
+# venv: httpbin pins greenlet < 3 on Python < 3.12, which Locust's gevent cannot run with.
+$(HTTPBIN):
+	$(PYTHON) -m venv .venv-httpbin
+	.venv-httpbin/bin/python -m pip install --quiet 'httpbin>=0.10' 'gunicorn>=22'
+	touch $@
+
+httpbin: $(HTTPBIN)
 
 demo: $(STAMP)
 	$(BIN)/abcsim demo
@@ -41,8 +52,8 @@ test-locust: $(STAMP)
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest -m notebooks
 
-# replays killed mid-run, and against nginx over TLS: about 70 s, run by CI
-test-system: $(STAMP)
+# replays killed mid-run, against nginx over TLS and httpbin under gunicorn: run by CI
+test-system: $(STAMP) $(HTTPBIN)
 	$(BIN)/python -m pytest -m system
 
 bench: $(STAMP)
@@ -53,4 +64,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/replay.py
 
 clean:
-	rm -rf $(VENV) week.parquet demo
+	rm -rf $(VENV) .venv-httpbin week.parquet demo

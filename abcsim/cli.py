@@ -519,6 +519,12 @@ def replay(
     )
     for line in (*summary.lines, *summary.breaches):
         click.echo(line)
+    if run.resent:
+        click.echo(
+            f"resent: {run.resent:,} request(s) on a fresh connection: the server closed an "
+            "idle keep-alive connection as they went out (safe: idempotent or Idempotency-Key)",
+            err=True,
+        )
     if run.interrupted:  # a partial run proves nothing either way
         click.echo(f"stopped early: {run.events:,} results in {results}", err=True)
         ctx.exit(130)

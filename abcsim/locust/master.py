@@ -48,7 +48,6 @@ from abcsim.replay.session import replay_meta
 from abcsim.replay.setup import PreparedReplay, prepare_replay
 from abcsim.report import Report, report
 from abcsim.results import ResultsWriter
-from abcsim.scenario.spec import REQUEST_TYPES
 from abcsim.schedule.slicing import iter_slice
 
 log = logging.getLogger("abcsim")
@@ -117,7 +116,6 @@ class Collector:
         self.writer = ResultsWriter(out, replay_meta(prepared, start_at))
         self.deadline = start_at + plan.window.length / plan.speed + plan.timeout_s + 30.0
         run_id = uuid.uuid4().hex
-        endpoints = dict(prepared.scenario.endpoints)
         for shard, worker in enumerate(workers):
             self.plans[worker] = ShardPlan(
                 schedule=str(plan.schedule),
@@ -131,9 +129,12 @@ class Collector:
                 timeout_s=plan.timeout_s,
                 lateness_s=plan.lateness_s,
                 max_in_flight=plan.max_in_flight,
-                endpoints=tuple((r, endpoints[r].method, endpoints[r].path) for r in REQUEST_TYPES),
                 agent_types=plan.agent_types,
                 run_id=run_id,
+                scenario_text=prepared.scenario.text,
+                scenario_source=prepared.scenario.source,
+                seed=plan.seed,
+                schedule_start=plan.schedule_start.isoformat(),
             )
             runner.send_message(PLAN, self.plans[worker].to_message(), _client(worker))
         log.info(

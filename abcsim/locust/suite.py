@@ -21,6 +21,7 @@ against ``ABC_MEMORY_LIMIT``.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import os
@@ -42,10 +43,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from abcsim.errors import AbcsimError
 from abcsim.locust.profiles import Jobs, Think, Throughput, UserProfile, suite_profiles
 from abcsim.locust.settings import LocustSettings, fail, locust_settings
-from abcsim.replay.client import json_body, request_headers, with_size
 from abcsim.replay.safety import check_orders
+from abcsim.replay.templates import Templates
 from abcsim.scenario import Scenario, load_scenario
-from abcsim.scenario.spec import REQUEST_TYPES, Endpoint
+from abcsim.scenario.spec import REQUEST_TYPES
 
 log = logging.getLogger("abcsim")
 _event_ids = itertools.count()
@@ -57,7 +58,9 @@ class AbcUser(FastHttpUser):
 
     abstract = True
     profile: ClassVar[UserProfile]
-    endpoints: ClassVar[dict[str, Endpoint]]
+    templates: ClassVar[Templates]
+    agent_code: ClassVar[int]  # the profile's agent type, as templates number them
+    started: ClassVar[float]  # the scenario's start, epoch seconds: a request's t is from it
     seed: ClassVar[int]
     limit: ClassVar[gevent.lock.BoundedSemaphore | None] = None
 
@@ -69,23 +72,26 @@ class AbcUser(FastHttpUser):
                 gevent.spawn(self.environment.runner.quit)
             raise StopUser()
         worker = getattr(self.environment.runner, "worker_index", 0)
-        self.rng = np.random.default_rng([self.seed, worker, next(_user_numbers)])
+        self.number = next(_user_numbers)
+        self.rng = np.random.default_rng([self.seed, worker, self.number])
 
     def send(self, code: int, size: int | None = None) -> None:
         """One request of type ``code`` (an index into REQUEST_TYPES), named by its type."""
-        request = REQUEST_TYPES[code]
-        endpoint = self.endpoints[request]
         if size is None:
             size = int(self.profile.mix.sizes(self.rng, np.array([code], np.int8))[0])
-        event_id = next(_event_ids)
-        has_body = endpoint.method != "GET"
-        headers = request_headers(event_id, self.profile.agent_type.name, has_body=has_body)
-        path = endpoint.path
-        if not has_body:
-            path = with_size(path, size)
-        body = json_body(size, event_id).decode() if has_body else None
+        values = self.templates.row(
+            next(_event_ids),
+            code,
+            size=size,
+            agent_type=self.agent_code,
+            agent_id=self.number,
+            t=time.time() - self.started,
+        )
+        method, path, headers, body = self.templates.parts(code, values)
         with self.limit or nullcontext():
-            self.client.request(endpoint.method, path, name=request, data=body, headers=headers)
+            name = REQUEST_TYPES[code]
+            data = None if body is None else body.decode()
+            self.client.request(method, path, name=name, data=data, headers=headers)
 
 
 def _request_task(code: int) -> Callable[[AbcUser], None]:
@@ -144,7 +150,9 @@ def user_class(
     attrs.update(
         abstract=False,
         profile=profile,
-        endpoints=dict(scenario.endpoints),
+        templates=_templates(scenario),
+        agent_code=[a.name for a in scenario.agents].index(profile.agent_type.name),
+        started=scenario.start.timestamp(),
         seed=scenario.seed,
         limit=limit,
         weight=profile.weight,
@@ -152,6 +160,19 @@ def user_class(
         wait_time=_wait_time(profile.pace),
     )
     return type(name, (AbcUser,), attrs)
+
+
+@functools.cache
+def _templates(scenario: Scenario) -> Templates:
+    """The scenario's request templates, for events the suite's users make up as they go."""
+    return Templates(
+        scenario.endpoints,
+        tuple(a.name for a in scenario.agents),
+        seed=scenario.seed,
+        schedule_start=scenario.start,
+        payloads=scenario.payloads,
+        releases=scenario.market.releases,
+    )
 
 
 def _load() -> tuple[LocustSettings, Scenario, dict[str, UserProfile]]:

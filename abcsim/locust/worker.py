@@ -21,11 +21,13 @@ row per event.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import gevent
@@ -38,11 +40,14 @@ from locust import User, constant, events, task
 from locust.env import Environment
 from locust.rpc import Message
 
-from abcsim.replay.client import answered, json_body, reason, request_headers, with_size
+from abcsim.replay.client import answered, reason
 from abcsim.replay.http import Origin
 from abcsim.replay.recorder import CONNECTION_ERROR, TIMEOUT, Recorder
 from abcsim.replay.runner import STOP_GRACE_S
+from abcsim.replay.templates import Row, Templates
 from abcsim.results.columns import RESULTS_SCHEMA
+from abcsim.scenario import parse_scenario
+from abcsim.scenario.spec import REQUEST_TYPES
 from abcsim.schedule.slicing import EventBlock, Window, iter_slice
 
 log = logging.getLogger("abcsim")
@@ -73,9 +78,14 @@ class ShardPlan:
     timeout_s: float
     lateness_s: float
     max_in_flight: int
-    endpoints: tuple[tuple[str, str, str], ...]  # (request, method, path) in REQUEST_TYPES order
     agent_types: tuple[str, ...]
     run_id: str  # a new one per run: rows of another run are refused
+    # the scenario's text and where it came from (its endpoints, templates and payload
+    # model), the schedule's seed and start (ISO): the requests are the CLI replay's
+    scenario_text: str
+    scenario_source: str
+    seed: int
+    schedule_start: str
 
     def to_message(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in vars(self).items()}
@@ -86,10 +96,24 @@ class ShardPlan:
             **{
                 **data,
                 "window": tuple(data["window"]),
-                "endpoints": tuple(tuple(e) for e in data["endpoints"]),
                 "agent_types": tuple(data["agent_types"]),
             }
         )
+
+
+def shard_templates(plan: ShardPlan) -> Templates:
+    """The request templates of the master's scenario, as ``abcsim replay`` compiles them."""
+    source = plan.scenario_source  # a scenario file's relative paths are from its folder
+    folder = Path(source).parent if source.endswith(".toml") else None
+    spec = parse_scenario(plan.scenario_text, source, folder)
+    return Templates(
+        spec.endpoints,
+        plan.agent_types,
+        seed=plan.seed,
+        schedule_start=dt.datetime.fromisoformat(plan.schedule_start),
+        payloads=spec.payloads,
+        releases=spec.market.releases,
+    )
 
 
 def to_ipc(batches: list[pa.RecordBatch]) -> bytes:
@@ -109,8 +133,7 @@ class ShardReplay:
         self.environment = environment
         self.stopping = gevent.event.Event()
         self.origin = Origin.parse(plan.target)
-        self.routes = [(method, self.origin.base_path + path) for _, method, path in plan.endpoints]
-        self.names = [request for request, _, _ in plan.endpoints]
+        self.templates = shard_templates(plan)
         self.pool = gevent.pool.Pool(plan.max_in_flight)
         self.http = HTTPClient(
             self.origin.host,
@@ -160,10 +183,10 @@ class ShardReplay:
                 block.t.tolist(),
                 block.agent_type.tolist(),
                 block.request.tolist(),
-                block.size.tolist(),
+                self.templates.rows(block),
                 strict=True,
             )
-            for i, (event_id, t, agent_type, request, size) in enumerate(rows):
+            for i, (event_id, t, agent_type, request, values) in enumerate(rows):
                 due = due_times[i]
                 try:
                     delay = due - time.monotonic()
@@ -200,7 +223,7 @@ class ShardReplay:
                         f"{plan.max_in_flight})",
                     )
                 else:
-                    self.pool.spawn(self._request, due, event_id, t, agent_type, request, size)
+                    self.pool.spawn(self._request, due, event_id, t, agent_type, request, values)
 
     def _drop(
         self, due: float, event_id: int, t: float, agent_type: int, request: int, why: str
@@ -209,14 +232,10 @@ class ShardReplay:
         self._report(request, 1000.0 * (time.monotonic() - due), 0, why)
 
     def _request(
-        self, due: float, event_id: int, t: float, agent_type: int, request: int, size: int
+        self, due: float, event_id: int, t: float, agent_type: int, request: int, values: Row
     ) -> None:
-        method, path = self.routes[request]
-        has_body = method != "GET"
-        headers = request_headers(event_id, self.plan.agent_types[agent_type], has_body=has_body)
-        if not has_body:
-            path = with_size(path, size)
-        body = json_body(size, event_id) if has_body else None
+        method, path, headers, body = self.templates.parts(request, values)
+        path = self.origin.base_path + path
         sent = time.monotonic()
         status, outcome, nbytes, error = 0, TIMEOUT, 0, "stopped before the response"
         try:
@@ -253,8 +272,8 @@ class ShardReplay:
     def _report(self, request: int, latency_ms: float, nbytes: int, error: str) -> None:
         """One request to Locust's statistics: its type, and latency from its scheduled time."""
         self.environment.events.request.fire(
-            request_type=self.routes[request][0],
-            name=self.names[request],
+            request_type=self.templates.routes[request].method,
+            name=REQUEST_TYPES[request],
             response_time=latency_ms,
             response_length=nbytes,
             exception=RequestFailedError(error) if error else None,

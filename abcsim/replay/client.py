@@ -1,11 +1,12 @@
-"""One request of the schedule, formatted, sent and classified.
+"""One request of the schedule, rendered, sent and classified.
 
 Every request says it is synthetic (``X-ABC-Synthetic: 1``), which event it
 is (``X-ABC-Event-Id``) and which agent type sent it (``X-ABC-Agent-Type``),
-so the ABC system can tell replayed traffic from real traffic in its logs. A
-data-collection request for 20 symbols goes out as
-``POST /api/v1/agents/data-collection`` with the JSON body
-``{"size": 20, "event_id": 7}``; a GET carries ``?size=20``. The result is a
+so the ABC system can tell replayed traffic from real traffic in its logs.
+What else it carries is the scenario's request template
+(:mod:`abcsim.replay.templates`): with none, a data-collection request for 20
+symbols goes out as ``POST /api/v1/agents/data-collection`` with the JSON body
+``{"size":20,"event_id":7}``, and a GET carries ``?size=20``. The result is a
 status and one of the results outcomes — ``ok``, ``http_error``,
 ``timeout``, ``connection_error`` — with a short reason.
 """
@@ -14,30 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from abcsim.replay.http import HttpClient, Origin, RequestHead
+from abcsim.replay.http import HttpClient, RequestHead
 from abcsim.replay.recorder import CONNECTION_ERROR, HTTP_ERROR, OK, TIMEOUT
-from abcsim.scenario.spec import REQUEST_TYPES, Endpoint
-
-_JSON = (("Content-Type", "application/json"), ("X-ABC-Synthetic", "1"))
-_NO_BODY = (("X-ABC-Synthetic", "1"),)
-
-
-def json_body(size: int, event_id: int) -> bytes:
-    """The body of every request that has one: ``{"size": 20, "event_id": 7}``."""
-    return b'{"size": %d, "event_id": %d}' % (size, event_id)
-
-
-def with_size(path: str, size: int) -> str:
-    """A GET's path with its size: ``/api/v1/health?size=20`` (``&size=`` after a query)."""
-    return f"{path}{'&' if '?' in path else '?'}size={size}"
-
-
-def request_headers(event_id: int, agent_type: str, *, has_body: bool) -> dict[str, str]:
-    """The headers of one request, as a mapping (for clients that take one, e.g. Locust's)."""
-    headers = dict(_JSON if has_body else _NO_BODY)
-    headers["X-ABC-Event-Id"] = str(event_id)
-    headers["X-ABC-Agent-Type"] = agent_type
-    return headers
+from abcsim.replay.templates import Row, Templates
 
 
 @dataclass(frozen=True)
@@ -48,39 +28,25 @@ class Answer:
     error: str
 
 
-@dataclass(frozen=True)
-class _Route:
-    head: RequestHead
-    has_body: bool
-    query_joint: bytes  # "?" or "&" before size=, if the path has a query already
-
-
 class Client:
-    """Sends schedule events to one target; a request type's fixed parts are rendered once."""
+    """Sends schedule events to one target, each rendered from its request type's templates."""
 
-    def __init__(
-        self,
-        http: HttpClient,
-        endpoints: tuple[tuple[str, Endpoint], ...],
-        agent_types: tuple[str, ...],
-        headers: tuple[tuple[str, str], ...] = (),
-    ) -> None:
-        table = dict(endpoints)
+    def __init__(self, http: HttpClient, templates: Templates) -> None:
         self._http = http
-        self._routes = [_route(http.origin, table[r], headers) for r in REQUEST_TYPES]
-        self._agent_headers = [f"X-ABC-Agent-Type: {a}\r\n".encode() for a in agent_types]
+        self._routes = [
+            (RequestHead.build(http.origin, r.method, user_agent=not r.has_user_agent), r)
+            for r in templates.routes
+        ]
 
-    def render(self, event_id: int, agent_type: int, request: int, size: int) -> bytes:
+    def render(self, request: int, row: Row) -> bytes:
         """The request's bytes, exactly as they go on the wire."""
-        route = self._routes[request]
-        headers = b"X-ABC-Event-Id: %d\r\n%s" % (event_id, self._agent_headers[agent_type])
-        if route.has_body:
-            return route.head.render(b"", headers, json_body(size, event_id))
-        return route.head.render(b"%ssize=%d" % (route.query_joint, size), headers, None)
+        head, route = self._routes[request]
+        body = None if route.body is None else route.body.render(row)
+        return head.render(route.target.render(row), route.header_lines.render(row), body)
 
-    async def send(self, event_id: int, agent_type: int, request: int, size: int) -> Answer:
+    async def send(self, request: int, row: Row) -> Answer:
         try:
-            response = await self._http.request(self.render(event_id, agent_type, request, size))
+            response = await self._http.request(self.render(request, row))
         except TimeoutError:
             return Answer(0, TIMEOUT, 0, "timeout")
         except OSError as exc:  # refused, reset, closed early, malformed answer
@@ -93,16 +59,6 @@ def answered(status: int, nbytes: int) -> Answer:
     if status >= 400:
         return Answer(status, HTTP_ERROR, nbytes, f"HTTP {status}")
     return Answer(status, OK, nbytes, "")
-
-
-def _route(origin: Origin, endpoint: Endpoint, extra: tuple[tuple[str, str], ...] = ()) -> _Route:
-    """A request type's fixed part; ``extra`` headers (``--header``) are rendered into it
-    once, replacing abcsim's own of the same name (Content-Type, say)."""
-    has_body = endpoint.method != "GET"
-    given = {name.lower() for name, _ in extra}
-    fixed = tuple(h for h in (_JSON if has_body else _NO_BODY) if h[0].lower() not in given)
-    head = RequestHead.build(origin, endpoint.method, endpoint.path, (*fixed, *extra))
-    return _Route(head, has_body, b"&" if "?" in endpoint.path else b"?")
 
 
 def reason(exc: BaseException) -> str:

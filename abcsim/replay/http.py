@@ -18,12 +18,21 @@ FastHttpUser. This client does only what replay needs:
 - each request has a total deadline (connect + send + answer); on a timeout,
   a stop or a malformed answer the connection is aborted, never reused.
 
+One retry, and only one kind: a server may close a keep-alive connection it
+has left idle (gunicorn after 2 s, nginx after 75 s) just as a request goes
+out on it. When a *reused* connection closes or resets before a single byte
+of the answer, the request is sent again on a fresh connection, within its
+deadline — if that is safe: the method is idempotent (RFC 9110 §9.2.2), or
+the request carries an ``Idempotency-Key`` header, which tells the server to
+keep a second copy from acting twice (Go's net/http follows the same rule).
+Each such request is counted (:attr:`HttpClient.resent`).
+
 What it does not do, by design: redirects (a replayed request that is
 redirected is recorded with its 3xx, as the system answered), cookies,
 compression (no ``Accept-Encoding`` is sent, so ``nbytes`` is the body as
-sent), proxies, and retries — a request that fails is a failure to record.
-An answer delimited by the server closing the connection (no length, not
-chunked) ends when the connection does.
+sent), proxies, and any other retry — a request that fails is a failure to
+record. An answer delimited by the server closing the connection (no length,
+not chunked) ends when the connection does.
 """
 
 from __future__ import annotations
@@ -41,6 +50,8 @@ USER_AGENT = f"abcsim/{metadata.version('abcsim')}"
 
 
 _FRAMING_HEADERS = (b"content-length", b"transfer-encoding")
+_IDEMPOTENT = (b"GET ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"TRACE ")
+_IDEMPOTENCY_KEY = b"\r\nidempotency-key:"
 
 
 class ProtocolError(ConnectionError):
@@ -94,10 +105,18 @@ class RequestHead:
 
     @classmethod
     def build(
-        cls, origin: Origin, method: str, path: str, headers: tuple[tuple[str, str], ...] = ()
+        cls,
+        origin: Origin,
+        method: str,
+        path: str = "",
+        headers: tuple[tuple[str, str], ...] = (),
+        *,
+        user_agent: bool = True,
     ) -> RequestHead:
+        """``user_agent=False``: the caller sends its own ``User-Agent`` per request."""
         given = {name.lower() for name, _ in headers}
-        agent = [] if "user-agent" in given else [("User-Agent", USER_AGENT)]  # theirs wins
+        theirs = not user_agent or "user-agent" in given  # theirs wins
+        agent = [] if theirs else [("User-Agent", USER_AGENT)]
         lines = [("Host", origin.host_header), *agent, *headers]
         fixed = "".join(f"{name}: {value}\r\n" for name, value in lines)
         return cls(
@@ -135,6 +154,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self._waiter: asyncio.Future[Response] | None = None
+        self.heard = False  # any byte of an answer to the request in flight
         self._nbytes = 0
         self._headers_done = False
         self._length_known = False  # Content-Length or chunked: the answer says where it ends
@@ -147,6 +167,7 @@ class _Connection(asyncio.Protocol):
         if self._waiter is None:  # nothing was asked: a server talking out of turn
             self.abort()
             return
+        self.heard = True
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -196,6 +217,7 @@ class _Connection(asyncio.Protocol):
     def send(self, data: bytes, waiter: asyncio.Future[Response]) -> None:
         assert self.transport is not None
         self._waiter = waiter
+        self.heard = False
         self.transport.write(data)
 
     def abort(self) -> None:
@@ -232,6 +254,7 @@ class HttpClient:
             self._ssl = ssl_context or ssl.create_default_context()
         self._idle: list[_Connection] = []
         self._open: set[_Connection] = set()
+        self.resent = 0  # requests sent again after a server closed an idle connection
 
     @property
     def connections(self) -> int:
@@ -244,14 +267,23 @@ class HttpClient:
         Raises ``TimeoutError`` past the deadline, ``OSError`` (``ConnectionError``
         among them) when the connection fails or the answer is malformed.
         """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout_s
+        deadline = asyncio.get_running_loop().time() + self.timeout_s
         connection = self._idle.pop() if self._idle else None
         while connection is not None and connection.closed:
             self._open.discard(connection)
             connection = self._idle.pop() if self._idle else None
-        if connection is None:
-            connection = await self._connect(deadline)
+        if connection is not None:
+            try:
+                return await self._exchange(connection, data, deadline)
+            except ConnectionError:
+                if connection.heard or not _replayable(data):
+                    raise
+                self.resent += 1  # closed while idle, as we sent: again, on a fresh one
+        return await self._exchange(await self._connect(deadline), data, deadline)
+
+    async def _exchange(self, connection: _Connection, data: bytes, deadline: float) -> Response:
+        """One request on ``connection``; it goes back to the idle list if it may be reused."""
+        loop = asyncio.get_running_loop()
         waiter: asyncio.Future[Response] = loop.create_future()
         timer = loop.call_at(deadline, _expire, waiter)
         try:
@@ -289,6 +321,14 @@ class HttpClient:
             connection.abort()
         self._open.clear()
         self._idle.clear()
+
+
+def _replayable(data: bytes) -> bool:
+    """Safe to send twice: an idempotent method, or an ``Idempotency-Key`` header."""
+    if data.startswith(_IDEMPOTENT):
+        return True
+    head = data[: data.find(b"\r\n\r\n")]
+    return _IDEMPOTENCY_KEY in head.lower()
 
 
 def _expire(waiter: asyncio.Future[Any]) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import gc
 import signal
 import time
@@ -39,8 +40,9 @@ from abcsim.replay.client import Client, reason
 from abcsim.replay.headers import NO_HEADERS, Headers
 from abcsim.replay.http import HttpClient, Origin
 from abcsim.replay.recorder import CONNECTION_ERROR, TIMEOUT, LiveFigures, Recorder
+from abcsim.replay.templates import Row, Templates
 from abcsim.replay.tls import DEFAULT_TLS, TlsSettings, tls_context
-from abcsim.scenario.spec import Endpoint
+from abcsim.scenario.spec import DEFAULT_PAYLOADS, Endpoint, PayloadSpec, Release
 from abcsim.schedule.slicing import EventBlock, Window, iter_slice
 
 LEAD_S = 0.25
@@ -72,6 +74,23 @@ class ReplayPlan:
     start_at: float | None = None  # wall-clock (time.time()) when window.start plays
     headers: Headers = NO_HEADERS  # extra headers on every request; repr shows names only
     tls: TlsSettings = DEFAULT_TLS
+    # what the request templates draw on: the schedule's seed and start, the payload model
+    seed: int = 0
+    schedule_start: dt.datetime = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    payloads: PayloadSpec = DEFAULT_PAYLOADS
+    releases: tuple[Release, ...] = ()
+
+    def templates(self) -> Templates:
+        """The endpoints' request templates, compiled for this target."""
+        return Templates(
+            self.endpoints,
+            self.agent_types,
+            seed=self.seed,
+            schedule_start=self.schedule_start,
+            payloads=self.payloads,
+            releases=self.releases,
+            headers=self.headers.items,
+        )
 
 
 @dataclass(frozen=True)
@@ -87,21 +106,31 @@ class Progress:
 
 @dataclass(frozen=True)
 class ReplayRun:
-    """How a replay ended: rows written, whether it was stopped, and its length."""
+    """How a replay ended: rows written, whether it was stopped, its length, and how many
+    requests went again on a fresh connection (a server closed an idle one as they left)."""
 
     events: int
     interrupted: bool
     wall_s: float
+    resent: int = 0
 
 
-Event = tuple[float, int, float, int, int, int]  # due, event id, t, agent type, request, size
+Event = tuple[float, int, float, int, int, Row]  # due, event id, t, agent type, request, values
 
 
 class _Dispatcher:
     """Sends events at their due times with a bounded number in flight."""
 
-    def __init__(self, plan: ReplayPlan, client: Client, recorder: Recorder, t0: float) -> None:
+    def __init__(
+        self,
+        plan: ReplayPlan,
+        templates: Templates,
+        client: Client,
+        recorder: Recorder,
+        t0: float,
+    ) -> None:
         self.plan = plan
+        self.templates = templates
         self.client = client
         self.recorder = recorder
         self.t0 = t0
@@ -125,10 +154,10 @@ class _Dispatcher:
                 block.t.tolist(),
                 block.agent_type.tolist(),
                 block.request.tolist(),
-                block.size.tolist(),
+                self.templates.rows(block),
                 strict=True,
             )
-            for i, (event_id, t, agent_type, request, size) in enumerate(rows):
+            for i, (event_id, t, agent_type, request, values) in enumerate(rows):
                 due = due_times[i]
                 try:
                     if due > _clock():
@@ -145,7 +174,7 @@ class _Dispatcher:
                     raise
                 now = _clock()
                 self._expire_waiting(now)
-                event = (due, event_id, t, agent_type, request, size)
+                event = (due, event_id, t, agent_type, request, values)
                 if now - due > plan.lateness_s:
                     self._drop(event, f"late: not sent within {plan.lateness_s:g} s of its time")
                 elif self.in_flight < plan.max_in_flight:
@@ -161,12 +190,12 @@ class _Dispatcher:
         task.add_done_callback(self.tasks.discard)
 
     async def _request(
-        self, due: float, event_id: int, t: float, agent_type: int, request: int, size: int
+        self, due: float, event_id: int, t: float, agent_type: int, request: int, values: Row
     ) -> None:
         sent = _clock()
         status, outcome, nbytes, error = 0, TIMEOUT, 0, "stopped before the response"
         try:
-            answer = await self.client.send(event_id, agent_type, request, size)
+            answer = await self.client.send(request, values)
             status, outcome, nbytes, error = (
                 answer.status,
                 answer.outcome,
@@ -267,11 +296,12 @@ async def replay_async(
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="results-writer")
 
     try:
-        client = Client(http, plan.endpoints, plan.agent_types, plan.headers.items)
+        templates = plan.templates()
+        client = Client(http, templates)
         start_at = plan.start_at if plan.start_at is not None else time.time() + LEAD_S
         t0 = _clock() + (start_at - time.time())
         recorder = Recorder(plan.agent_types, plan.window.start, plan.speed, t0)
-        dispatcher = _Dispatcher(plan, client, recorder, t0)
+        dispatcher = _Dispatcher(plan, templates, client, recorder, t0)
 
         async def write_recorded() -> None:
             batches = recorder.take()
@@ -344,7 +374,7 @@ async def replay_async(
             executor.shutdown(wait=True)
     finally:
         http.close()
-    return ReplayRun(writer.rows, stopping.is_set(), time.perf_counter() - began)
+    return ReplayRun(writer.rows, stopping.is_set(), time.perf_counter() - began, http.resent)
 
 
 def _write_all(writer: ParquetStream, batches: list[pa.RecordBatch]) -> None:

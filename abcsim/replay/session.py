@@ -39,6 +39,7 @@ def run_replay(
         run = replay_sharded(plan, writer, workers, progress)
         if run.interrupted:
             writer.stopped()
+        writer.note("resent", str(run.resent))
         return run
 
 

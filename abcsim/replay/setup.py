@@ -147,7 +147,12 @@ def prepare_replay(
         lateness_s=lateness_s,
         headers=extra,
         tls=tls,
+        seed=meta.seed,
+        schedule_start=meta.start,
+        payloads=spec.payloads,
+        releases=spec.market.releases,
     )
+    plan.templates()  # a template that cannot render is refused now, not mid-run
     unguarded = allow_orders_without_performance_mode
     health = _preflight(plan, path, spec.requests_sent, unguarded) if preflight else None
     return PreparedReplay(

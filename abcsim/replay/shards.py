@@ -115,6 +115,7 @@ def replay_sharded(
         events=writer.rows,
         interrupted=any(r.interrupted for r in runs.values()),
         wall_s=max((r.wall_s for r in runs.values()), default=0.0),
+        resent=sum(r.resent for r in runs.values()),
     )
 
 

@@ -103,6 +103,10 @@ class ResultsWriter(ParquetStream):
         """The run was stopped before its end: the file will say ``ended = "stopped"``."""
         self._ended = ENDED_STOPPED
 
+    def note(self, key: str, value: str) -> None:
+        """One more ``key = value`` in the file's metadata, written at its close."""
+        self.metadata.update(encode_metadata({key: value}))
+
     def close(self) -> None:
         self.metadata.update(encode_metadata({"ended": self._ended}))
         try:

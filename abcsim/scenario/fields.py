@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
 from abcsim.errors import ScenarioError
-from abcsim.scenario.spec import WEEKDAYS
+from abcsim.scenario.spec import REQUEST_TYPES, WEEKDAYS
 
 T = TypeVar("T")
 _MISSING: Any = object()
@@ -145,6 +145,19 @@ class Fields:
             raise self.error(key, f"must be a list of strings, got {values!r}")
         return tuple(values)
 
+    def mapping(self, key: str) -> dict[str, Any] | None:
+        """A table as parsed (a request template), or None if it is not there."""
+        value: dict[str, Any] | None = self._get(key, None, dict, "a table")
+        return value
+
+    def unique(self, names: list[str], key: str) -> None:
+        """Reject a name listed twice under ``key``."""
+        seen = set()
+        for name in names:
+            if name in seen:
+                raise self.error(key, f"duplicate name {name!r}")
+            seen.add(name)
+
     def table(self, key: str, *, required: bool = True) -> Fields:
         value = self._get(key, _MISSING if required else {}, dict, "a table")
         return Fields(value, self.name(key), self._source)
@@ -164,6 +177,12 @@ class Fields:
         unknown = [k for k in self._data if k not in self._used]
         if unknown:
             raise self.error(unknown[0], "unknown field")
+
+
+def check_request(f: Fields, key: str, request: str) -> None:
+    """``request`` must be a request type; the error names ``key`` of ``f``."""
+    if request not in REQUEST_TYPES:
+        raise f.error(key, f"unknown request type {request!r} (known: {', '.join(REQUEST_TYPES)})")
 
 
 def parse_clock(text: str, error: Exception) -> dt.time:

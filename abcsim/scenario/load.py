@@ -10,7 +10,6 @@ also be named without a path: ``load_scenario("smoke")``.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import tomllib
 from dataclasses import replace
 from functools import cache
@@ -18,7 +17,8 @@ from importlib import resources
 from pathlib import Path
 
 from abcsim.errors import ScenarioError
-from abcsim.scenario.fields import Fields, parse_clock
+from abcsim.scenario import requests
+from abcsim.scenario.fields import Fields, check_request, parse_clock
 from abcsim.scenario.releases import BUILTIN, NONE, builtin_calendar, local_moment, read_calendar
 from abcsim.scenario.spec import (
     AGENT_KINDS,
@@ -35,7 +35,6 @@ from abcsim.scenario.spec import (
     AgentType,
     BatchBehaviour,
     Behaviour,
-    Endpoint,
     HawkesKernel,
     HftBehaviour,
     JobTrigger,
@@ -67,7 +66,6 @@ def builtin_scenarios() -> tuple[str, ...]:
     return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))
 
 
-_URL_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*")
 """A URL path as RFC 3986 spells one (percent-encoding allowed): no space, no control."""
 
 
@@ -109,7 +107,7 @@ def parse_scenario(text: str, source: str = "<string>", folder: Path | None = No
     head = root.table("scenario")
     market = _market(root.table("market"), folder or Path("."))
     agents = _agents(root.table("agents"), market)
-    endpoints = _endpoints(root.table("endpoints"))
+    endpoints = requests.endpoints(root.table("endpoints"))
     slo = _slo(root.table("slo", required=False))
     system = _system(root.table("system", required=False))
     replay = _replay(root.table("replay", required=False))
@@ -125,6 +123,7 @@ def parse_scenario(text: str, source: str = "<string>", folder: Path | None = No
         slo=slo,
         system=system,
         replay=replay,
+        payloads=requests.payloads(root.table("payloads", required=False)),
         source=source,
         text=text,
     )
@@ -156,7 +155,7 @@ def _market(f: Fields, folder: Path) -> Market:
     week = _week(f.table("week"))
     roll = _roll(f.table("roll", required=False))
     sessions = tuple(_session(s) for s in f.tables("sessions"))
-    _unique([s.name for s in sessions], f, "sessions")
+    f.unique([s.name for s in sessions], "sessions")
     news = tuple(_news(n) for n in f.tables("news"))
     market = Market(
         week=week,
@@ -263,7 +262,7 @@ def _week(f: Fields) -> Week:
         raise f.error("close", "must differ from open (the week would be empty)")
     allow = f.str_list("closed_allow", ())
     for request in allow:
-        _check_request(f, "closed_allow", request)
+        check_request(f, "closed_allow", request)
     week = Week(
         open=opens,
         close=closes,
@@ -409,7 +408,7 @@ def _regions(f: Fields, market: Market, *, required: bool) -> tuple[tuple[str, f
 def _weights(f: Fields) -> tuple[float, ...]:
     weights = []
     for key in list(f.keys()):
-        _check_request(f, key, key)
+        check_request(f, key, key)
     for request in REQUEST_TYPES:
         weights.append(f.number(request, 0.0, min=0.0))
     if sum(weights) <= 0:
@@ -420,7 +419,7 @@ def _weights(f: Fields) -> tuple[float, ...]:
 
 def _sizes(f: Fields) -> tuple[SizeSpec, ...]:
     for key in list(f.keys()):
-        _check_request(f, key, key)
+        check_request(f, key, key)
     sizes = tuple(_size(f.table(r)) if f.has(r) else FIXED_SIZE for r in REQUEST_TYPES)
     f.done()
     return sizes
@@ -551,32 +550,10 @@ def _trigger(f: Fields, market: Market) -> JobTrigger:
 # -- API and targets -----------------------------------------------------------
 
 
-def _endpoints(f: Fields) -> tuple[tuple[str, Endpoint], ...]:
-    out = []
-    for request in list(f.keys()):
-        _check_request(f, request, request)
-    for request in REQUEST_TYPES:
-        e = f.table(request)
-        method = e.text("method").upper()
-        if method not in ("GET", "POST", "PUT", "DELETE", "PATCH"):
-            raise e.error("method", f"must be an HTTP method, got {method!r}")
-        path = e.text("path")
-        if not path.startswith("/"):
-            raise e.error("path", f"must start with '/', got {path!r}")
-        if not _URL_PATH.fullmatch(path):  # a space or CR/LF would split or smuggle a header
-            raise e.error(
-                "path", f"must be a URL path (no spaces or control characters), got {path!r}"
-            )
-        e.done()
-        out.append((request, Endpoint(method, path)))
-    f.done()
-    return tuple(out)
-
-
 def _slo(f: Fields) -> Slo:
     per_type = f.table("p95_ms", required=False)
     for key in list(per_type.keys()):
-        _check_request(per_type, key, key)
+        check_request(per_type, key, key)
     p95 = tuple((r, per_type.number(r, above=0.0)) for r in REQUEST_TYPES if per_type.has(r))
     per_type.done()
     slo = Slo(
@@ -618,7 +595,7 @@ def _system(f: Fields, base: SystemSpec = DEFAULT_SYSTEM) -> SystemSpec:
     """``[system]``: optional; what it leaves out comes from ``base``."""
     table = f.table("service", required=False)
     for key in list(table.keys()):
-        _check_request(table, key, key)
+        check_request(table, key, key)
         if key == "multi_agent_workflow":
             stages = ", ".join(WORKFLOW_STAGES)
             raise table.error(key, f"is served as its stages ({stages}); set theirs instead")
@@ -669,19 +646,6 @@ def _service_time(f: Fields) -> ServiceTime:
             raise f.error("p95_ms", f"no gamma has this median and P95: {exc}") from None
     f.done()
     return service
-
-
-def _check_request(f: Fields, key: str, request: str) -> None:
-    if request not in REQUEST_TYPES:
-        raise f.error(key, f"unknown request type {request!r} (known: {', '.join(REQUEST_TYPES)})")
-
-
-def _unique(names: list[str], f: Fields, key: str) -> None:
-    seen = set()
-    for name in names:
-        if name in seen:
-            raise f.error(key, f"duplicate name {name!r}")
-        seen.add(name)
 
 
 def _replay(f: Fields) -> ReplaySettings:

@@ -338,10 +338,114 @@ class AgentType:
     behaviour: Behaviour
 
 
+TEMPLATE_FIELDS: tuple[str, ...] = (
+    "event_id",
+    "agent_id",
+    "agent_type",
+    "request",
+    "size",
+    "t",
+    "time",
+    "instrument",
+    "side",
+    "quantity",
+    "price",
+    "client_order_id",
+)
+"""The ``${field}`` names a request template may use: the event's own (``t`` is
+seconds since the schedule's start, ``time`` its scheduled UTC wall time), then
+the payload model's (:class:`PayloadSpec`)."""
+
+
 @dataclass(frozen=True)
 class Endpoint:
+    """Where one request type goes and what it carries.
+
+    ``body`` is a JSON template (compact JSON text, as the scenario's table was
+    written) whose strings may hold ``${field}`` (:data:`TEMPLATE_FIELDS`); a
+    string that is exactly one field becomes that field's JSON value (a number
+    stays a number). ``query`` and ``headers`` are name/template pairs. With no
+    template at all, a POST carries ``{"size": N, "event_id": ID}`` and a GET
+    ``?size=N``, as the reference target reads them.
+    """
+
     method: str
     path: str
+    body: str | None = None
+    query: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def templated(self) -> bool:
+        return self.body is not None or bool(self.query) or bool(self.headers)
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """One instrument the payload model trades: ``AAPL`` near 190.00, in ticks of 0.01 and
+    lots of 100; ``moves_on`` names the release kinds (``cpi``, ``payrolls``) that move it."""
+
+    symbol: str
+    price: float
+    tick: float = 0.01
+    lot: int = 1
+    moves_on: tuple[str, ...] = ()
+
+    @property
+    def decimals(self) -> int:
+        """Digits after the point that show a whole tick (0.0001 → 4, 0.25 → 2, 5 → 0)."""
+        for digits in range(10):
+            if abs(round(self.tick, digits) - self.tick) < 1e-12:
+                return digits
+        return 10
+
+
+DEFAULT_INSTRUMENTS: tuple[Instrument, ...] = (
+    Instrument("EURUSD", 1.085, 0.00001, 1000, ("cpi", "payrolls", "fomc", "ecb", "ecb_press")),
+    Instrument("ES", 5200.0, 0.25, 1, ("cpi", "payrolls", "fomc", "fomc_press")),
+    Instrument("AAPL", 190.0, 0.01, 100),
+    Instrument("USDJPY", 148.5, 0.001, 1000, ("cpi", "payrolls", "fomc", "fomc_press")),
+    Instrument("NVDA", 880.0, 0.01, 100),
+    Instrument("NQ", 18200.0, 0.25, 1, ("cpi", "payrolls", "fomc", "fomc_press")),
+    Instrument("MSFT", 410.0, 0.01, 100),
+    Instrument("GBPUSD", 1.27, 0.00001, 1000, ("boe", "cpi")),
+    Instrument("XAUUSD", 2330.0, 0.01, 1, ("cpi", "fomc", "fomc_press")),
+    Instrument("ZN", 110.5, 0.015625, 1, ("cpi", "payrolls", "fomc", "fomc_press")),
+    Instrument("BTCUSD", 64000.0, 0.5, 1),
+    Instrument("7203.T", 3500.0, 1.0, 100),
+    Instrument("VOD.L", 70.0, 0.02, 1000, ("boe",)),
+    Instrument("SAP.DE", 180.0, 0.02, 10, ("ecb", "ecb_press")),
+)
+"""The instruments when a scenario does not list its own, most traded first."""
+
+
+@dataclass(frozen=True)
+class PayloadSpec:
+    """What the requests' instruments, sides, quantities and prices look like (``[payloads]``).
+
+    Instrument ``k`` (0 = most traded) is picked with weight ``(k + 1) ** -zipf``.
+    In the minutes after a release, ``release_share`` of the picks go to the
+    instruments it moves, decaying with the release's own ``decay_minutes``
+    (payrolls move EURUSD and ES, not VOD.L; kinds as the release calendar names
+    them: ``payrolls``, ``cpi``, ``fomc``, ``fomc_press``, ...). A side is ``buy`` with
+    probability ``buy_share``. A quantity is whole lots with a power-law tail,
+    as real order sizes have: P(at least k lots) = k^-``lots_tail`` (at 1.5, 65%
+    of orders are one lot and 1 in 1,000 is 100 lots or more), at most ``max_lots``.
+    A price is the reference moved by a normal of ``spread_bps`` basis points,
+    rounded to the tick. Each event's draws depend only on the scenario's seed
+    and its ``event_id``.
+    """
+
+    instruments: tuple[Instrument, ...] = DEFAULT_INSTRUMENTS
+    zipf: float = 1.1
+    release_share: float = 0.6
+    buy_share: float = 0.5
+    lots_tail: float = 1.5
+    max_lots: int = 1000
+    spread_bps: float = 5.0
+
+
+DEFAULT_PAYLOADS = PayloadSpec()
 
 
 @dataclass(frozen=True)
@@ -487,6 +591,7 @@ class Scenario:
     slo: Slo
     system: SystemSpec = DEFAULT_SYSTEM
     replay: ReplaySettings = DEFAULT_REPLAY
+    payloads: PayloadSpec = DEFAULT_PAYLOADS
     source: str = field(default="<memory>", compare=False)
     text: str = field(default="", compare=False, repr=False)
 

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import pytest
 
-from abcsim.replay.client import Client
+from abcsim.replay.client import Answer, Client
 from abcsim.replay.http import (
     USER_AGENT,
     HttpClient,
@@ -23,6 +23,7 @@ from abcsim.replay.http import (
     ServerDisconnectedError,
 )
 from abcsim.replay.recorder import CONNECTION_ERROR, HTTP_ERROR, OK, TIMEOUT
+from abcsim.replay.templates import Templates
 from abcsim.scenario import REQUEST_TYPES, load_scenario
 from abcsim.scenario.spec import Endpoint
 
@@ -187,8 +188,27 @@ def test_origin_and_host_header() -> None:
         Origin.parse("ftp://example.test")
 
 
-def _client(http: HttpClient, endpoints: tuple[tuple[str, Endpoint], ...]) -> Client:
-    return Client(http, endpoints, ("trading", "hft"))
+class _Sender:
+    """A Client with the scenario's templates, sending made-up events."""
+
+    def __init__(self, http: HttpClient, endpoints: tuple[tuple[str, Endpoint], ...]) -> None:
+        spec = load_scenario("smoke")
+        self.templates = Templates(
+            endpoints,
+            ("trading", "hft"),
+            seed=spec.seed,
+            schedule_start=spec.start,
+            payloads=spec.payloads,
+        )
+        self.client = Client(http, self.templates)
+
+    async def send(self, event_id: int, agent_type: int, request: int, size: int) -> Answer:
+        row = self.templates.row(event_id, request, size=size, agent_type=agent_type)
+        return await self.client.send(request, row)
+
+
+def _client(http: HttpClient, endpoints: tuple[tuple[str, Endpoint], ...]) -> _Sender:
+    return _Sender(http, endpoints)
 
 
 def test_replay_requests_carry_the_headers_and_body_on_the_wire() -> None:
@@ -209,14 +229,14 @@ def test_replay_requests_carry_the_headers_and_body_on_the_wire() -> None:
     head, body = wire[0].split(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     assert lines[0] == b"POST " + endpoints["data_collection"].path.encode() + b" HTTP/1.1"
-    assert body == b'{"size": 20, "event_id": 41}'
+    assert body == b'{"size":20,"event_id":41}'
     for header in (
         b"Host: 127.0.0.1:",
         b"X-ABC-Synthetic: 1",
         b"X-ABC-Event-Id: 41",
         b"X-ABC-Agent-Type: hft",
         b"Content-Type: application/json",
-        b"Content-Length: 28",
+        b"Content-Length: 25",
         f"User-Agent: {USER_AGENT}".encode(),
     ):
         assert any(line.startswith(header) for line in lines), header
@@ -248,3 +268,94 @@ def test_answers_are_classified_as_replay_outcomes() -> None:
     assert found[0] == (HTTP_ERROR, 503, "HTTP 503")
     assert found[1] == (TIMEOUT, 0, "timeout")
     assert found[2][0] == CONNECTION_ERROR and found[2][2].startswith("ProtocolError: malformed")
+
+
+def _closes_when_reused(
+    client_side: Callable[[HttpClient], Awaitable[T]], *, first: bool = True, partial: bytes = b""
+) -> tuple[T, int]:
+    """A server that answers the first request on a connection (unless not ``first``), and
+    resets the connection when the next one arrives, unread and unanswered (or after
+    ``partial``, the start of an answer): to the client, exactly a server that closed an
+    idle keep-alive connection as the request went out (gunicorn at 2 s idle)."""
+    accepted = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal accepted
+        accepted += 1
+        if await _read_request(reader) is None:
+            return
+        if first:
+            writer.write(OK_ANSWER)
+            await writer.drain()
+            await reader.read(1)  # the next request is here: drop the connection under it
+        writer.write(partial)
+        await writer.drain()
+        writer.transport.abort()
+
+    async def main() -> T:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        http = HttpClient(Origin.parse(f"http://127.0.0.1:{port}"), timeout_s=2.0)
+        try:
+            return await client_side(http)
+        finally:
+            http.close()
+            server.close()
+
+    result = asyncio.run(main())
+    return result, accepted
+
+
+def _post(key: bool) -> bytes:
+    headers = (("Idempotency-Key", "abc-1-42"),) if key else ()
+    head = RequestHead.build(Origin("http", "h", 80, ""), "POST", "/orders", headers)
+    return head.render(b"", b"", b'{"side":"buy"}')
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "safe"),
+    [(_get(), True), (_post(key=True), True), (_post(key=False), False)],
+    ids=["GET", "POST with Idempotency-Key", "POST without"],
+)
+def test_a_request_on_a_connection_closed_while_idle_is_resent_only_when_safe(
+    request_bytes: bytes, safe: bool
+) -> None:
+    """Sent again on a fresh connection, and counted, when the method is idempotent or the
+    request has an Idempotency-Key; otherwise the failure is recorded, not hidden."""
+
+    async def two(http: HttpClient) -> tuple[list[str], int]:
+        outcomes = []
+        for _ in range(2):
+            try:
+                outcomes.append(str((await http.request(request_bytes)).status))
+            except ConnectionError as exc:
+                outcomes.append(type(exc).__name__)
+        return outcomes, http.resent
+
+    (outcomes, resent), accepted = _closes_when_reused(two)
+    if safe:
+        assert (outcomes, resent, accepted) == (["200", "200"], 1, 2)
+    else:
+        assert outcomes[0] == "200" and outcomes[1] != "200"
+        assert (resent, accepted) == (0, 1)
+
+
+def test_a_fresh_connection_or_a_begun_answer_is_not_resent() -> None:
+    """Only a *reused* connection may have been closed while idle, and only before any of
+    the answer came: a new connection that fails, or an answer cut short, is the server's
+    failure to record."""
+
+    async def two(http: HttpClient) -> tuple[list[str], int]:
+        outcomes = []
+        for _ in range(2):
+            try:
+                outcomes.append(str((await http.request(_get())).status))
+            except ConnectionError as exc:
+                outcomes.append(type(exc).__name__)
+        return outcomes, http.resent
+
+    (outcomes, resent), accepted = _closes_when_reused(two, first=False)
+    assert outcomes == ["ServerDisconnectedError"] * 2 and (resent, accepted) == (0, 2)
+    begun = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"
+    (outcomes, resent), accepted = _closes_when_reused(two, partial=begun)
+    assert outcomes == ["200", "ServerDisconnectedError"] and (resent, accepted) == (0, 1)
