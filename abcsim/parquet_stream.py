@@ -40,6 +40,8 @@ file is built from the journal only when the stream is closed.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import os
 import tempfile
@@ -80,6 +82,7 @@ class ParquetStream:
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
         self._closed = False
+        self._failed = False  # a write failed (a full disk): what is on disk is all there is
         folder = self.path.parent
         if not folder.is_dir():
             raise AbcsimError(f"{self.path}: folder {str(folder)!r} does not exist")
@@ -106,7 +109,10 @@ class ParquetStream:
         if not batch.num_rows:
             return
         if self._journal is not None:
-            self._journal.write(batch)  # on disk now: see the module docstring
+            try:
+                self._journal.write(batch)  # on disk now: see the module docstring
+            except OSError as exc:
+                raise self._cannot_write(exc) from None
             self.rows += batch.num_rows
             return
         self._pending.append(batch)
@@ -118,7 +124,10 @@ class ParquetStream:
     def flush(self) -> None:
         """Write what is buffered as a row group now (a journal buffers nothing)."""
         if self._pending:
-            self._writer.write_table(pa.Table.from_batches(self._pending), self._row_group_rows)
+            try:
+                self._writer.write_table(pa.Table.from_batches(self._pending), self._row_group_rows)
+            except OSError as exc:
+                raise self._cannot_write(exc) from None
         self._pending, self._pending_rows = [], 0
 
     def close(self) -> None:
@@ -127,22 +136,65 @@ class ParquetStream:
             return
         self._closed = True
         if self._journal is not None:
-            self._journal.close()
             try:
+                self._journal.close()
                 finish_journal(
                     self._journal.path, self.path, self.metadata, self._row_group_rows, held=True
                 )
+            except OSError as exc:
+                raise self._cannot_write(exc) from None
+            except AbcsimError as exc:  # the Parquet file could not be written: keep the journal
+                self._failed = True
+                raise AbcsimError(f"{exc}{self._kept()}") from None
             finally:
                 self._journal.release()
             return
-        self.flush()
-        if self.metadata != self._opening_metadata:
-            self._writer.add_key_value_metadata(self.metadata)  # as it stands now
-        self._writer.close()
+        try:
+            self.flush()
+            if self.metadata != self._opening_metadata:
+                self._writer.add_key_value_metadata(self.metadata)  # as it stands now
+            self._writer.close()
+        except OSError as exc:
+            raise self._cannot_write(exc) from None
+        except AbcsimError:
+            self._discard()
+            raise
         publish(self._temp, self.path)
+
+    def _cannot_write(self, exc: OSError) -> AbcsimError:
+        """A write failed (most often a full disk): one line naming the file and what is kept."""
+        self._failed = True
+        if self._journal is None:
+            self._discard()
+        why = "no space left on device" if exc.errno == errno.ENOSPC else str(exc)
+        if "No space left on device" in str(exc):  # Arrow's own OSError carries no errno
+            why = "no space left on device"
+        return AbcsimError(f"{self.path}: cannot write: {why}{self._kept()}")
+
+    def _kept(self) -> str:
+        if self._journal is not None:
+            return (
+                f"; the {self.rows:,} rows written so far are kept in {self._journal.path.name}, "
+                f"finished into {self.path.name} by the next abcsim report once there is room"
+            )
+        return "; nothing kept"
+
+    def _discard(self) -> None:
+        """Drop the temporary file after a failed write (its footer cannot be written)."""
+        self._closed = True
+        with contextlib.suppress(OSError):
+            self._writer.close()
+        self._temp.unlink(missing_ok=True)
 
     def abort(self) -> None:
         """Stop after a failure: keep what was written (results) or nothing (schedules)."""
+        if self._failed:  # the disk refused a write: keep what is there, try nothing more
+            if not self._closed and self._journal is not None:
+                self._closed = True
+                with contextlib.suppress(OSError):
+                    self._journal.close()
+                self._journal.release()  # a reader finishes it once there is room
+            return
         if self._keep_partial:
             self.close()
             return
@@ -249,11 +301,12 @@ def finish_journal(
             ) as out:
                 while True:
                     try:
-                        out.write(reader.read_next_batch())
+                        batch = reader.read_next_batch()
                     except StopIteration:
                         break
                     except (pa.ArrowInvalid, OSError):
                         break  # the batch the writer was in when it died
+                    out.write(batch)
             rows = out.rows
         journal.unlink()
     finally:

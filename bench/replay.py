@@ -42,6 +42,13 @@ What it measures, in one run:
    results file. Printed next to abcsim replay's own engine: sustained rate
    (min, median), CPU µs per request, send-lag P99 at 1,000 requests/s.
 
+6. **Request templates** — CPU µs per request of ``abcsim replay`` at 2,000
+   requests/s (15 s; ``--quick``: 8 s) with the endpoint's request rendered from
+   abc_week's ``trade_execution`` template (9 fields: payload draws, a client
+   order id, an ``Idempotency-Key`` header) and without a template (the default
+   ``{"size":N,"event_id":ID}``), 3 runs each, alternating; the medians' ratio.
+   ``--only-templates`` runs this section alone.
+
 For every run the CPU used by the load generator and by the target over the
 steady part of the run is read from ``/proc/PID/stat``; both share the machine's
 cores (nothing is pinned), so a target at ~100% of a core caps every figure.
@@ -57,7 +64,8 @@ Targets (the verdict; every one must pass for exit status 0):
 * CPU: requests per CPU second, abcsim / Locust FastHttpUser, i.e. Locust's median
   µs per request / abcsim's median µs per request >= 1.5x;
 * send-lag P99 < 2 ms (and no drops) at 1,000 requests/s;
-* memory flat: RSS growth from minute 1 to the end < 20 MiB.
+* memory flat: RSS growth from minute 1 to the end < 20 MiB;
+* templates: CPU µs per request with abc_week's order template / without <= 1.15.
 
 Run from the project root (Linux: reads /proc)::
 
@@ -69,6 +77,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import math
 import os
 import platform
@@ -119,6 +128,8 @@ MAX_IN_FLIGHT = 256  # abcsim replay's default; ABC_MAX_CONCURRENT_REQUESTS for 
 RATIO_TARGET = 1.5
 LAG_TARGET_S = 0.002
 MEMORY_GROWTH_MIB = 20.0
+TEMPLATE_RATE = 2000
+TEMPLATE_COST_TARGET = 1.15
 
 SAMPLE_S = 0.5  # /proc sampling period
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -130,6 +141,7 @@ MiB = 1024**2
 @dataclass(frozen=True)
 class Settings:
     step_s: float  # length of one ramp step (both replay engines)
+    template_s: float  # each run of section 6
     bisect: int  # bisection rounds after the ramp
     first_rate: int  # where the first search's ramp starts
     back: int  # later searches start this many ramp steps below the first one's result
@@ -140,8 +152,8 @@ class Settings:
     memory_mark_s: float  # RSS "at minute 1"
 
 
-FULL = Settings(10.0, 2, 3000, 1, (16, 64), 20, 60.0, 300.0, 60.0)
-QUICK = Settings(5.0, 0, 3000, 1, (32,), 10, 20.0, 60.0, 20.0)  # ramps only: no bisection
+FULL = Settings(10.0, 15.0, 2, 3000, 1, (16, 64), 20, 60.0, 300.0, 60.0)
+QUICK = Settings(5.0, 8.0, 0, 3000, 1, (32,), 10, 20.0, 60.0, 20.0)  # ramps only: no bisection
 
 
 # ----------------------------------------------------------------------------- the target
@@ -155,6 +167,29 @@ def fast_scenario_text() -> str:
         if r != "multi_agent_workflow"
     )
     return f"{text[:start]}[system.service]\n{service}\n\n{text[end:]}"
+
+
+def templated_scenario_text(text: str) -> str:
+    """``text`` with abc_week's order template (body and headers) on the bench's endpoint."""
+    order = dict(load_scenario("abc_week").endpoints)["trade_execution"]
+    assert order.body is not None
+    path = dict(load_scenario("smoke").endpoints)[REQUEST].path
+    headers = ", ".join(f"{name} = {json.dumps(value)}" for name, value in order.headers)
+    endpoint = (
+        f'{REQUEST} = {{ method = "POST", path = "{path}", headers = {{ {headers} }}, '
+        f"body = {_toml_inline(json.loads(order.body))} }}"
+    )
+    line = next(x for x in text.splitlines() if x.startswith(f"{REQUEST} = {{ method"))
+    return text.replace(line, endpoint)
+
+
+def _toml_inline(value: object) -> str:
+    """A JSON value as TOML (inline tables and arrays)."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_inline(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_inline(v) for v in value) + "]"
+    return json.dumps(value)
 
 
 @contextmanager
@@ -710,6 +745,63 @@ class Results:
     memory: MemoryFigures
     engine: tuple[Search, ...]  # Locust's engine running abcsim's replay user
     engine_lag: ReplayFigures
+    templates: TemplateCost
+
+
+@dataclass(frozen=True)
+class TemplateCost:
+    """Section 6: the replay's CPU per request with and without a request template."""
+
+    plain: tuple[ReplayFigures, ...]
+    templated: tuple[ReplayFigures, ...]
+
+    @property
+    def plain_us(self) -> float:
+        return statistics.median(r.cpu_us_per_request for r in self.plain)
+
+    @property
+    def templated_us(self) -> float:
+        return statistics.median(r.cpu_us_per_request for r in self.templated)
+
+    @property
+    def ratio(self) -> float:
+        return self.templated_us / self.plain_us
+
+    @property
+    def ok(self) -> bool:
+        runs = (*self.plain, *self.templated)
+        clean = all(r.dropped == 0 and r.errors == 0 for r in runs)
+        return clean and self.ratio <= TEMPLATE_COST_TARGET
+
+    def verdict_line(self) -> str:
+        what = f"CPU per request at {TEMPLATE_RATE:,}/s: order template / none"
+        figure = f"{self.templated_us:,.1f}/{self.plain_us:,.1f} µs = {self.ratio:.3f}x"
+        goal = f"<= {TEMPLATE_COST_TARGET:g}x"
+        return f"{what:<56} {figure:>22} {goal:>9}  {_verdict(self.ok)}"
+
+
+def template_section(ctx: Context, settings: Settings) -> TemplateCost:
+    """Section 6: alternate runs with and without the order template; print each."""
+    print(
+        f"6. request templates: abcsim replay at {TEMPLATE_RATE:,} requests/s for "
+        f"{settings.template_s:g} s, abc_week's trade_execution template on the endpoint "
+        f"vs none, {REPEATS} runs each, alternating"
+    )
+    templated_ctx = replace(ctx, text=templated_scenario_text(ctx.text))
+    plain, templated = [], []
+    for k in range(1, REPEATS + 1):
+        for name, runs, where in (("none", plain, ctx), ("template", templated, templated_ctx)):
+            run = run_replay(where, TEMPLATE_RATE, settings.template_s)
+            runs.append(run)
+            print(
+                f"  run {k} {name:<9} {run.cpu_us_per_request:7.1f} µs/request, "
+                f"{run.dropped:,} dropped, {run.errors:,} errors, send-lag P99 "
+                f"{1000 * run.lag_p99_s:.2f} ms",
+                flush=True,
+            )
+    cost = TemplateCost(tuple(plain), tuple(templated))
+    print(f"  medians: {cost.templated_us:.1f} vs {cost.plain_us:.1f} µs ({cost.ratio:.3f}x)")
+    return cost
 
 
 def _verdict(ok: bool) -> str:
@@ -801,14 +893,15 @@ def report(results: Results, settings: Settings) -> bool:
     what = f"RSS growth {memory.mark_s:.0f} s -> {memory.end_s:.0f} s at {MEMORY_RATE:,}/s"
     figure = f"{memory.growth / MiB:+.1f} MiB"
     print(f"{what:<56} {figure:>22} {'< 20 MiB':>9}  {_verdict(mem_ok)}")
+    print(results.templates.verdict_line())
     print(
         "  (the verdict uses the medians of 3 repetitions; requests per CPU second = Locust's "
         "median µs per request / abcsim's)"
     )
     if settings.memory_s < FULL.memory_s:
         print("  (--quick: a 1-minute memory run; the target is stated for 5 minutes)")
-    ok = rate_ok and cpu_ok and lag_ok and mem_ok
-    print(f"overall: {_verdict(ok)} (all four targets must pass)")
+    ok = rate_ok and cpu_ok and lag_ok and mem_ok and results.templates.ok
+    print(f"overall: {_verdict(ok)} (all five targets must pass)")
     return ok
 
 
@@ -839,6 +932,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
         "--quick", action="store_true", help="5-s steps, ramps only, 1-minute memory run"
+    )
+    parser.add_argument(
+        "--only-templates", action="store_true", help="section 6 alone: the templates' cost"
     )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
@@ -872,6 +968,10 @@ def main(argv: list[str] | None = None) -> int:
             ctx = Context(folder, text, url, target_pid)
             print(f"  target at {url} (pid {target_pid})")
             print()
+            if args.only_templates:
+                cost = template_section(ctx, settings)
+                print(cost.verdict_line())
+                return 0 if cost.ok else 1
             print(
                 f"1 and 2. abcsim replay (1 process, uniform schedules of {settings.step_s:g} s; "
                 f"{held_rule}) and Locust FastHttpUser (1 process, wait_time constant(0), "
@@ -918,7 +1018,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  send lag (sent - t) at {LAG_RATE:,} requests/s for {settings.lag_s:g} s")
             engine_lag = run_locust_replay(ctx, LAG_RATE, settings.lag_s)
             show_lag("Locust's engine", engine_lag)
-    results = Results(searches, locusts, lag, memory, tuple(engine), engine_lag)
+            print()
+            templates = template_section(ctx, settings)
+    results = Results(searches, locusts, lag, memory, tuple(engine), engine_lag, templates)
     ok = report(results, settings)
     print(f"(took {(time.monotonic() - began) / 60:.1f} minutes)")
     return 0 if ok else 1

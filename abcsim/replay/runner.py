@@ -356,6 +356,12 @@ async def replay_async(
                     )
 
         keeper = loop.create_task(housekeeping())
+
+        def on_keeper_done(task: asyncio.Task[None]) -> None:
+            if not task.cancelled() and task.exception() is not None:
+                on_signal()  # rows cannot be kept (a full disk): stop sending; raised below
+
+        keeper.add_done_callback(on_keeper_done)
         try:
             await play
         except asyncio.CancelledError:

@@ -171,8 +171,8 @@ def ended_lines(meta: ResultsMeta) -> list[str]:
     if meta.ended != ENDED_RECOVERED:
         return []
     return [
-        "Run cut short: its process died (kill -9, out of memory?); these results were "
-        "recovered from what had reached the disk, and later events have no row"
+        "Run cut short: its process died (kill -9, out of memory?) or its disk filled; these "
+        "results were recovered from what had reached the disk, and later events have no row"
     ]
 
 

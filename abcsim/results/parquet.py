@@ -136,7 +136,7 @@ def recover_results(path: str | Path) -> int | None:
     except AbcsimError as exc:
         raise ResultsError(f"{path}: cannot recover the results: {exc}") from None
     print(
-        f"{path}: the run writing it was cut off (its process died); "
+        f"{path}: the run writing it was cut off (its process died, or its disk filled); "
         f"recovered {rows:,} rows from {journal.name}",
         file=sys.stderr,
     )
