@@ -184,6 +184,8 @@ class Collector:
             while not self.complete and time.monotonic() < waited_until:
                 gevent.sleep(0.1)
         missing = self._fill_missing()
+        if self.stopped or missing:
+            self.writer.stopped()  # the file says the run did not play to its end
         self.writer.close()
         prepared = self.prepare()
         run = ReplayRun(

@@ -31,11 +31,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
 
-from abcsim.parquet_stream import ParquetStream
 from abcsim.replay.client import Client, reason
 from abcsim.replay.headers import NO_HEADERS, Headers
 from abcsim.replay.http import HttpClient, Origin
@@ -113,6 +113,14 @@ class ReplayRun:
     interrupted: bool
     wall_s: float
     resent: int = 0
+
+
+class RowSink(Protocol):
+    """Where a replay's rows go: a results file, or a worker's pipe to its parent."""
+
+    rows: int
+
+    def write(self, batch: pa.RecordBatch) -> None: ...
 
 
 Event = tuple[float, int, float, int, int, Row]  # due, event id, t, agent type, request, values
@@ -274,7 +282,7 @@ class _Dispatcher:
 
 async def replay_async(
     plan: ReplayPlan,
-    writer: ParquetStream,
+    writer: RowSink,
     progress: Callable[[Progress], None] | None = None,
     parent_watch: int | None = None,
 ) -> ReplayRun:
@@ -383,14 +391,14 @@ async def replay_async(
     return ReplayRun(writer.rows, stopping.is_set(), time.perf_counter() - began, http.resent)
 
 
-def _write_all(writer: ParquetStream, batches: list[pa.RecordBatch]) -> None:
+def _write_all(writer: RowSink, batches: list[pa.RecordBatch]) -> None:
     for batch in batches:
         writer.write(batch)
 
 
 def replay(
     plan: ReplayPlan,
-    writer: ParquetStream,
+    writer: RowSink,
     progress: Callable[[Progress], None] | None = None,
     parent_watch: int | None = None,
 ) -> ReplayRun:

@@ -4,12 +4,14 @@ One Python process holds a few thousand requests a second; ``--workers 2``
 uses both cores of a 2-core load generator. Shard ``k`` replays the agents
 with ``agent_id % N == k`` (a user's requests stay in one process, in order)
 against a clock all shards share: they are given the same wall-clock start,
-so shard 0's 09:30:00.000 request and shard 1's leave together. Each writes
-its own part file; the parent merges them into the results file and removes
-them. Ctrl-C reaches every worker (same process group); each stops cleanly
-and its part is still merged. A parent that dies outright takes its workers
-with it: each watches its parent's sentinel, stops sending the moment it
-closes, and removes its part.
+so shard 0's 09:30:00.000 request and shard 1's leave together. Each worker
+hands its rows to the parent twice a second, as it would write them itself,
+and the parent writes them to the one results file — journalled, so a
+``kill -9`` of the parent loses no more than a single process's replay would
+(:mod:`abcsim.results.parquet`), and no worker keeps a file of its own.
+Ctrl-C reaches every worker (same process group); each stops cleanly and
+hands over its last rows. A parent that dies outright takes its workers with
+it: each watches its parent's sentinel and stops sending the moment it closes.
 """
 
 from __future__ import annotations
@@ -22,16 +24,14 @@ import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from pathlib import Path
+from typing import TypeAlias
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from abcsim.errors import ReplayError
 from abcsim.parquet_stream import ParquetStream
 from abcsim.replay.recorder import LiveFigures
 from abcsim.replay.runner import Progress, ReplayPlan, ReplayRun, replay
-from abcsim.results.columns import RESULTS_SCHEMA
 
 PARENT_EXIT_S = 1.0
 """How long a stopped worker waits to learn whether its parent died (then its part goes)."""
@@ -40,15 +40,24 @@ SPAWN_LEAD_S = 3.0
 """Time for N fresh interpreters to import abcsim before the shared clock starts."""
 
 
-def _part(out: Path, shard: int) -> Path:
-    return out.with_name(f".{out.name}.shard{shard}")
+Update: TypeAlias = Progress | ReplayRun | pa.RecordBatch
+"""What a worker tells its parent: progress, rows, and at the end how its run went."""
 
 
-def _worker(
-    plan: ReplayPlan,
-    part: Path,
-    updates: mp.Queue[tuple[int, Progress | ReplayRun]],
-) -> None:
+class _ToParent:
+    """A worker's :class:`~abcsim.replay.runner.RowSink`: rows go to the parent's file."""
+
+    def __init__(self, shard: int, updates: mp.Queue[tuple[int, Update]]) -> None:
+        self.rows = 0
+        self._shard = shard
+        self._updates = updates
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self._updates.put((self._shard, batch))
+        self.rows += batch.num_rows
+
+
+def _worker(plan: ReplayPlan, updates: mp.Queue[tuple[int, Update]]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # until the loop installs its own handler
     # A parent killed outright (kill -9, the OOM killer) closes its end of the sentinel
     # pipe: the loop stops sending at once and, with no one left to merge it, the part
@@ -57,10 +66,10 @@ def _worker(
     parent_process = mp.parent_process()
     sentinel = parent_process.sentinel if parent_process is not None else None
     shard = plan.shard[0]
-    with ParquetStream(part, RESULTS_SCHEMA, {}, keep_partial=True) as writer:
-        run = replay(plan, writer, lambda p: updates.put((shard, p)), parent_watch=sentinel)
+    sink = _ToParent(shard, updates)
+    run = replay(plan, sink, lambda p: updates.put((shard, p)), parent_watch=sentinel)
     if run.interrupted and _parent_gone(PARENT_EXIT_S):
-        part.unlink(missing_ok=True)
+        updates.cancel_join_thread()  # no one reads: exit now, do not wait on the pipe
         return
     updates.put((shard, run))
 
@@ -86,11 +95,10 @@ def replay_sharded(
     if workers <= 1:
         return replay(plan, writer, progress)
     context = mp.get_context("spawn")
-    updates: mp.Queue[tuple[int, Progress | ReplayRun]] = context.Queue()
+    updates: mp.Queue[tuple[int, Update]] = context.Queue()
     start_at = plan.start_at if plan.start_at is not None else time.time() + SPAWN_LEAD_S
     processes = []
     for shard in range(workers):
-        _part(writer.path, shard).unlink(missing_ok=True)  # never merge an earlier run's part
         shard_plan = replace(
             plan,
             shard=(shard, workers),
@@ -99,14 +107,12 @@ def replay_sharded(
         )
         process = context.Process(
             target=_worker,
-            args=(shard_plan, _part(writer.path, shard), updates),
+            args=(shard_plan, updates),
             daemon=True,
         )
         process.start()
         processes.append(process)
-    runs = _collect(processes, updates, progress)
-    for shard in range(workers):
-        _merge(_part(writer.path, shard), writer)
+    runs = _collect(processes, updates, writer, progress)
     failed = [(k, p.exitcode) for k, p in enumerate(processes) if p.exitcode != 0]
     if failed:
         shards = ", ".join(f"shard {k} exited with status {code}" for k, code in failed)
@@ -121,10 +127,12 @@ def replay_sharded(
 
 def _collect(
     processes: Sequence[mp.process.BaseProcess],
-    updates: mp.Queue[tuple[int, Progress | ReplayRun]],
+    updates: mp.Queue[tuple[int, Update]],
+    writer: ParquetStream,
     progress: Callable[[Progress], None] | None,
 ) -> dict[int, ReplayRun]:
-    """Gather progress and final figures until every worker has exited.
+    """Write the workers' rows, and gather progress and final figures, until every
+    worker has exited.
 
     A Ctrl-C at the terminal reaches the workers directly (same process group);
     a signal sent to this process alone (SIGTERM from a CI timeout, ``kill``)
@@ -145,7 +153,9 @@ def _collect(
                 shard, update = updates.get(timeout=0.2)
             except queue.Empty:
                 continue
-            if isinstance(update, ReplayRun):
+            if isinstance(update, pa.RecordBatch):
+                writer.write(update)
+            elif isinstance(update, ReplayRun):
                 runs[shard] = update
             else:
                 latest[shard] = update
@@ -174,13 +184,3 @@ def _combine(parts: list[Progress]) -> Progress:
             lag_p99_s=max(p.live.lag_p99_s for p in parts),
         ),
     )
-
-
-def _merge(part: Path, writer: ParquetStream) -> None:
-    if not part.exists():
-        return
-    # Parquet hands dictionary columns back with wider indices: cast to the schema
-    for batch in pq.ParquetFile(part).iter_batches():
-        for cast in pa.Table.from_batches([batch]).cast(RESULTS_SCHEMA).to_batches():
-            writer.write(cast)
-    part.unlink()

@@ -653,14 +653,7 @@ def _replay(f: Fields) -> ReplaySettings:
     settings = ReplaySettings(
         allow_hosts=f.str_list("allow_hosts", ()),
         max_rate=f.number("max_rate", 5000.0, above=0.0),
-        headers=_headers(f.table("headers", required=False)),
+        headers=requests.replay_headers(f.table("headers", required=False)),
     )
     f.done()
     return settings
-
-
-def _headers(f: Fields) -> tuple[tuple[str, str], ...]:
-    """``[replay.headers]``: name = value, values as written (``${VAR}`` kept for replay)."""
-    headers = tuple((name, f.text(name)) for name in list(f.keys()))
-    f.done()
-    return headers

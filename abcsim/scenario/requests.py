@@ -40,6 +40,8 @@ URL_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*")
 """A path a request line can carry: a space or CR/LF would split it or smuggle a header."""
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 field names
+_CREDENTIAL = re.compile(r"authorization|cookie|token|secret|password|api[-_]?key", re.I)
+_VARIABLE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 _SYMBOL = re.compile(r"[A-Za-z0-9._:/-]+")  # safe unescaped in JSON strings, queries, headers
 _METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 
@@ -74,6 +76,12 @@ def _endpoint(e: Fields) -> Endpoint:
         query=_pairs(e, "query", _TOKEN),
         headers=_pairs(e, "headers", _TOKEN),
     )
+    for name, _ in endpoint.headers:
+        if _CREDENTIAL.search(name):
+            raise e.error(
+                f"headers.{name}",
+                "a credential goes in [replay.headers] as ${VAR}, read from the environment",
+            )
     e.done()
     return endpoint
 
@@ -113,6 +121,22 @@ def _check_fields(e: Fields, where: str, text: str) -> None:
         if name not in TEMPLATE_FIELDS:
             known = ", ".join(TEMPLATE_FIELDS)
             raise e.error(where, f"unknown template field ${{{name}}} (known: {known})")
+
+
+def replay_headers(f: Fields) -> tuple[tuple[str, str], ...]:
+    """``[replay.headers]``: name = value, ``${VAR}`` kept for replay to take from the
+    environment. A credential's value must be one: the scenario's text is copied into
+    every schedule and results file made from it, and a secret written there would be too."""
+    headers = tuple((name, f.text(name)) for name in list(f.keys()))
+    for name, value in headers:
+        if _CREDENTIAL.search(name) and not _VARIABLE.search(value):
+            raise f.error(
+                name,
+                "a credential written here would be copied into every schedule and results "
+                f'file: write it as ${{VAR}} (e.g. {name} = "Bearer ${{ABC_TOKEN}}") and set VAR',
+            )
+    f.done()
+    return headers
 
 
 def payloads(f: Fields) -> PayloadSpec:

@@ -20,7 +20,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from abcsim.locust import LOCUSTFILES
-from abcsim.results import read_results
+from abcsim.results import read_results, read_results_meta
 from abcsim.scenario import load_scenario, resolve_run
 from abcsim.schedule.parquet import read_meta, read_schedule
 from abcsim.schedule.slicing import iter_slice, parse_window
@@ -132,6 +132,7 @@ def test_a_worker_killed_mid_run_keeps_its_rows_and_the_rest_are_dropped(
     _, output = master.finish()
     workers[1].finish(30.0)
     assert "is gone" in output and "stopped early" in output, output[-3000:]
+    assert read_results_meta(results).ended == "stopped"
     frame = read_results(results).set_index("event_id").sort_index()
     assert list(frame.index) == slice_event_ids(smoke)
     agents = read_schedule(smoke).set_index("event_id").agent_id.loc[frame.index]
@@ -171,6 +172,7 @@ def test_abcsim_replay_on_locust_stopped_mid_run_still_reports_one_row_per_event
     outcomes = frame.outcome.value_counts()
     assert outcomes["ok"] > 0 and outcomes["dropped"] > 0, outcomes
     assert set(frame.error[frame.outcome == "dropped"].str.split(":").str[0]) == {"stopped"}
+    assert read_results_meta(out).ended == "stopped"  # the file says so, as the CLI's does
     assert (tmp_path / "ci" / "run_stats.csv").exists()
     assert log.read_text().count("Starting Locust") == 3  # a master and two workers ...
     assert not processes_with("ABC_RESULTS", str(out))  # ... all gone
