@@ -18,14 +18,20 @@ FastHttpUser. This client does only what replay needs:
 - each request has a total deadline (connect + send + answer); on a timeout,
   a stop or a malformed answer the connection is aborted, never reused.
 
-One retry, and only one kind: a server may close a keep-alive connection it
-has left idle (gunicorn after 2 s, nginx after 75 s) just as a request goes
-out on it. When a *reused* connection closes or resets before a single byte
-of the answer, the request is sent again on a fresh connection, within its
-deadline — if that is safe: the method is idempotent (RFC 9110 §9.2.2), or
-the request carries an ``Idempotency-Key`` header, which tells the server to
-keep a second copy from acting twice (Go's net/http follows the same rule).
-Each such request is counted (:attr:`HttpClient.resent`).
+A server closes a keep-alive connection it has left idle (gunicorn after
+2 s, nginx after 75 s), and a request may go out on it just then. Three
+defences. *Avoid the moment*: an idle connection is reused only while younger
+than a limit learned from the server (:mod:`abcsim.replay.keepalive`).
+*Avoid the corpse*: one idle for more than a quarter of a second is polled
+before it is reused, and one whose server has closed it (its FIN waiting,
+unread, while the loop was busy sending a burst) is dropped for another —
+urllib3's check; one ``poll`` call, never paid at high rates. *Resend*: when
+a reused connection still closes or resets before a single byte of the
+answer, the request is sent again on a fresh connection, within its
+deadline, if that is safe: the method is idempotent (RFC 9110 §9.2.2), or the
+request carries an ``Idempotency-Key`` header, which tells the server to keep
+a second copy from acting twice (Go's net/http follows the same rule). Each
+is counted (:attr:`HttpClient.resent`).
 
 What it does not do, by design: redirects (a replayed request that is
 redirected is recorded with its 3xx, as the system answered), cookies,
@@ -38,7 +44,9 @@ not chunked) ends when the connection does.
 from __future__ import annotations
 
 import asyncio
+import select
 import ssl
+from collections import deque
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, cast
@@ -46,10 +54,14 @@ from urllib.parse import urlsplit
 
 import httptools
 
+from abcsim.replay.keepalive import KEEP_AT_MOST_S, IdleLimit
+
 USER_AGENT = f"abcsim/{metadata.version('abcsim')}"
 
 
 _FRAMING_HEADERS = (b"content-length", b"transfer-encoding")
+_CHECK_IDLE_S = 0.25  # idle longer than this, a connection is polled before reuse
+_MAX_IDLE = 1024  # idle connections kept at most (resting ones included)
 _IDEMPOTENT = (b"GET ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"TRACE ")
 _IDEMPOTENCY_KEY = b"\r\nidempotency-key:"
 
@@ -149,12 +161,14 @@ class Response:
 class _Connection(asyncio.Protocol):
     """One keep-alive connection: at most one request on it at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: IdleLimit) -> None:
         self._parser = httptools.HttpResponseParser(self)
+        self._limit = limit  # told when the server closes it idle, or states its timeout
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self._waiter: asyncio.Future[Response] | None = None
         self.heard = False  # any byte of an answer to the request in flight
+        self.idle_since = 0.0  # loop time it went back to the idle list
         self._nbytes = 0
         self._headers_done = False
         self._length_known = False  # Content-Length or chunked: the answer says where it ends
@@ -179,8 +193,11 @@ class _Connection(asyncio.Protocol):
         return False  # close our side too: a half-closed connection cannot be reused
 
     def connection_lost(self, exc: Exception | None) -> None:
+        closed_by_server = not self.closed  # not by us (abort), nor after "Connection: close"
         self.closed = True
         waiter, self._waiter = self._waiter, None
+        if waiter is None and closed_by_server and self.idle_since:
+            self._limit.server_closed(asyncio.get_running_loop().time() - self.idle_since)
         if waiter is None or waiter.done():
             return
         if exc is None and self._headers_done and not self._length_known:
@@ -197,6 +214,8 @@ class _Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         if len(name) in (14, 17) and name.lower() in _FRAMING_HEADERS:
             self._length_known = True
+        elif len(name) == 10 and name.lower() == b"keep-alive":
+            self._limit.server_says(value)
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
@@ -219,6 +238,18 @@ class _Connection(asyncio.Protocol):
         self._waiter = waiter
         self.heard = False
         self.transport.write(data)
+
+    def dropped_by_peer(self) -> bool:
+        """Whether the server has closed this idle connection (or says anything unasked):
+        readable while idle means either, and either way it cannot carry a request."""
+        if self.transport is None:
+            return True
+        sock = self.transport.get_extra_info("socket")
+        if sock is None:
+            return False
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN | select.POLLRDHUP)
+        return bool(poller.poll(0))
 
     def abort(self) -> None:
         """Drop the connection at once (a timed-out or cancelled request may still be answered)."""
@@ -252,8 +283,9 @@ class HttpClient:
         self._ssl: ssl.SSLContext | None = None
         if origin.scheme == "https":
             self._ssl = ssl_context or ssl.create_default_context()
-        self._idle: list[_Connection] = []
+        self._idle: deque[_Connection] = deque()  # the most recently used at the right
         self._open: set[_Connection] = set()
+        self.idle_limit = IdleLimit()
         self.resent = 0  # requests sent again after a server closed an idle connection
 
     @property
@@ -267,11 +299,9 @@ class HttpClient:
         Raises ``TimeoutError`` past the deadline, ``OSError`` (``ConnectionError``
         among them) when the connection fails or the answer is malformed.
         """
-        deadline = asyncio.get_running_loop().time() + self.timeout_s
-        connection = self._idle.pop() if self._idle else None
-        while connection is not None and connection.closed:
-            self._open.discard(connection)
-            connection = self._idle.pop() if self._idle else None
+        now = asyncio.get_running_loop().time()
+        deadline = now + self.timeout_s
+        connection = self._reusable(now)
         if connection is not None:
             try:
                 return await self._exchange(connection, data, deadline)
@@ -280,6 +310,40 @@ class HttpClient:
                     raise
                 self.resent += 1  # closed while idle, as we sent: again, on a fresh one
         return await self._exchange(await self._connect(deadline), data, deadline)
+
+    def _reusable(self, now: float) -> _Connection | None:
+        """The most recently used idle connection that is safe to reuse, if any.
+
+        Older ones are idle longer still: past the limit they rest, unused, until the
+        server closes them (which teaches the limit) or they are retired.
+        """
+        limit = self.idle_limit.limit_s
+        found = None
+        while self._idle:
+            connection = self._idle[-1]
+            idle = now - connection.idle_since
+            if not connection.closed and idle > limit:
+                break
+            self._idle.pop()
+            if connection.closed or (idle > _CHECK_IDLE_S and connection.dropped_by_peer()):
+                connection.abort()
+                self._open.discard(connection)
+                continue
+            found = connection
+            break
+        self._retire(now)
+        return found
+
+    def _retire(self, now: float) -> None:
+        """Close connections resting too long (the server kept them: that teaches the limit)."""
+        while self._idle and (
+            len(self._idle) > _MAX_IDLE or now - self._idle[0].idle_since > KEEP_AT_MOST_S
+        ):
+            connection = self._idle.popleft()
+            if not connection.closed:
+                self.idle_limit.server_kept(now - connection.idle_since)
+            connection.abort()
+            self._open.discard(connection)
 
     async def _exchange(self, connection: _Connection, data: bytes, deadline: float) -> Response:
         """One request on ``connection``; it goes back to the idle list if it may be reused."""
@@ -298,6 +362,7 @@ class HttpClient:
         if connection.closed:
             self._open.discard(connection)
         else:
+            connection.idle_since = loop.time()
             self._idle.append(connection)
         return response
 
@@ -305,7 +370,7 @@ class HttpClient:
         loop = asyncio.get_running_loop()
         budget = min(self.connect_timeout_s, deadline - loop.time())
         opening = loop.create_connection(
-            _Connection,
+            lambda: _Connection(self.idle_limit),
             self.origin.host,
             self.origin.port,
             ssl=self._ssl,

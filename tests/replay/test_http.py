@@ -22,6 +22,7 @@ from abcsim.replay.http import (
     RequestHead,
     ServerDisconnectedError,
 )
+from abcsim.replay.keepalive import IdleLimit
 from abcsim.replay.recorder import CONNECTION_ERROR, HTTP_ERROR, OK, TIMEOUT
 from abcsim.replay.templates import Templates
 from abcsim.scenario import REQUEST_TYPES, load_scenario
@@ -359,3 +360,57 @@ def test_a_fresh_connection_or_a_begun_answer_is_not_resent() -> None:
     begun = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"
     (outcomes, resent), accepted = _closes_when_reused(two, partial=begun)
     assert outcomes == ["200", "ServerDisconnectedError"] and (resent, accepted) == (0, 1)
+
+
+def test_the_idle_limit_is_learned_from_the_server_closing_idle_connections() -> None:
+    """A server that closes connections idle for 0.6 s: once the client has seen it do so,
+    it reuses a connection only while younger than half that (0.3 s), so it never writes
+    onto one at the moment the server closes it; a Keep-Alive header teaches it at once."""
+    accepted = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal accepted
+        accepted += 1
+        try:
+            while True:
+                request = await asyncio.wait_for(_read_request(reader), 0.6)
+                if request is None:
+                    break
+                writer.write(OK_ANSWER)
+                await writer.drain()
+        except TimeoutError:
+            pass  # idle for 0.6 s: closed, as gunicorn does after its keep-alive time
+        finally:
+            writer.close()
+
+    async def main() -> tuple[list[int], float]:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        http = HttpClient(Origin.parse(f"http://127.0.0.1:{port}"), timeout_s=2.0)
+        seen = []
+        try:
+            for pause in (0.0, 0.9, 0.45, 0.0):  # the server closes the first one in the 0.9
+                await asyncio.sleep(pause)
+                await http.request(_get())
+                seen.append(accepted)
+            return seen, http.idle_limit.limit_s
+        finally:
+            http.close()
+            server.close()
+
+    seen, limit = asyncio.run(main())
+    assert limit == pytest.approx(0.3, abs=0.05)
+    # a new connection after the close, another after 0.45 s (past the limit), then reuse
+    assert seen == [1, 2, 3, 3]
+
+
+def test_a_keep_alive_header_sets_the_idle_limit() -> None:
+    limit = IdleLimit()
+    assert limit.limit_s == 1.0  # nothing known yet
+    limit.server_says(b"timeout=4, max=100")
+    assert limit.limit_s == 2.0
+    limit.server_kept(300.0)  # keeping one through 300 s does not lift a stated timeout
+    assert limit.limit_s == 2.0
+    unknown = IdleLimit()
+    unknown.server_kept(120.0)
+    assert unknown.limit_s == 60.0
