@@ -16,6 +16,7 @@ from abcsim.scenario import AgentType, Scenario, load_scenario, resolve_run
 from abcsim.scenario.spec import NO_ACTIVITY
 from abcsim.schedule import synthetic
 from abcsim.simulate import simulate
+from abcsim.target import RunningTarget
 
 
 def variant(base: str, agents: dict[str, dict[str, Any]]) -> Scenario:
@@ -100,3 +101,15 @@ def error_line(result: subprocess.CompletedProcess[str]) -> str:
     assert lines[0].strip(), report
     assert lines[0].startswith("error: "), report
     return lines[0]
+
+
+def requests_received(target: RunningTarget) -> float:
+    """Requests a reference target has received so far, every type (its Prometheus counter)."""
+    registry = target.state.metrics.registry
+    return sum(
+        sample.value
+        for metric in registry.collect()
+        if metric.name == "abc_target_requests"
+        for sample in metric.samples
+        if sample.name == "abc_target_requests_total"
+    )

@@ -13,11 +13,9 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from abcsim.locust import LOCUSTFILES
 from abcsim.results import read_results, read_results_meta
@@ -27,7 +25,7 @@ from abcsim.schedule.slicing import iter_slice, parse_window
 from abcsim.simulate import write_schedule
 from abcsim.target import RunningTarget
 from tests.conftest import Serve, fixed_scenario
-from tests.helpers import run_cli
+from tests.helpers import requests_received, run_cli
 from tests.locust.runs import (
     LocustRun,
     free_port,
@@ -58,18 +56,6 @@ def slice_event_ids(schedule: Path) -> list[int]:
     meta = read_meta(schedule)
     window = parse_window(WINDOW, meta.start, meta.duration_s)
     return sorted(int(e) for b in iter_slice(schedule, window) for e in b.event_id)
-
-
-def requests_received(target: RunningTarget) -> float:
-    """The target's ``abc_target_requests_total``, all request types."""
-    with urllib.request.urlopen(f"{target.url}/metrics", timeout=5.0) as answer:
-        text = answer.read().decode()
-    return sum(
-        s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-        if s.name == "abc_target_requests_total"
-    )
 
 
 def start_cluster(
@@ -127,7 +113,11 @@ def test_a_worker_killed_mid_run_keeps_its_rows_and_the_rest_are_dropped(
     its shard there; the rows it sent before dying are kept, its other events are dropped."""
     master, workers, results = start_cluster(smoke, target, tmp_path)
     _wait_for("replaying", master)
-    time.sleep(4.0)  # the clock starts 2 s after "replaying": 2 s of rows sent
+    deadline = time.monotonic() + 60.0
+    while requests_received(target) < 100:  # the run is under way, however busy the machine
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(2.5)  # workers hand their rows over every second: some of each have arrived
     workers[0].process.kill()
     _, output = master.finish()
     workers[1].finish(30.0)
@@ -162,7 +152,10 @@ def test_abcsim_replay_on_locust_stopped_mid_run_still_reports_one_row_per_event
     while not (log.exists() and "replaying" in log.read_text()):
         assert replay.poll() is None and time.monotonic() < deadline, log.read_text()
         time.sleep(0.1)
-    time.sleep(3.0)  # 1 s into the 5-s run (its clock starts 2 s after "replaying")
+    # mid-run however busy the machine: once the target has had 100 of the 1,732 requests
+    while requests_received(target) < 100:
+        assert replay.poll() is None and time.monotonic() < deadline + 30.0, log.read_text()
+        time.sleep(0.05)
     replay.send_signal(signal.SIGINT)
     stdout, stderr = replay.communicate(timeout=60.0)
     assert replay.returncode == 130, stderr

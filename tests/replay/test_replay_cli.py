@@ -18,9 +18,8 @@ import pytest
 
 from abcsim.report import FAILURES_CSV_COLUMNS, STATS_CSV_COLUMNS, STATS_HISTORY_CSV_COLUMNS
 from abcsim.results import read_results
-from abcsim.target import RunningTarget
 from tests.conftest import Serve, fixed_scenario
-from tests.helpers import REPO, error_line, run_cli, uniform_schedule
+from tests.helpers import REPO, error_line, requests_received, run_cli, uniform_schedule
 
 
 def _start_replay(schedule: Path, url: str, *flags: str, cwd: Path) -> subprocess.Popen[str]:
@@ -146,18 +145,6 @@ def test_an_unwritable_csv_folder_is_refused_before_sending(tmp_path: Path) -> N
     assert not (tmp_path / "s.results.parquet").exists()
 
 
-def _received(target: RunningTarget) -> float:
-    """Requests the target has received so far, every type (its Prometheus counter)."""
-    registry = target.state.metrics.registry
-    return sum(
-        sample.value
-        for metric in registry.collect()
-        if metric.name == "abc_target_requests"
-        for sample in metric.samples
-        if sample.name == "abc_target_requests_total"
-    )
-
-
 @pytest.mark.system  # a CI step of its own: make test-system
 def test_kill_9_of_a_sharded_replay_stops_every_worker_and_leaves_no_worker_file(
     serve: Serve, tmp_path: Path
@@ -169,16 +156,18 @@ def test_kill_9_of_a_sharded_replay_stops_every_worker_and_leaves_no_worker_file
     target = serve(fixed_scenario(2.0, workers=64))
     process = _start_replay(schedule, target.url, "--processes", "2", cwd=tmp_path)
     deadline = time.monotonic() + 20.0
-    while _received(target) <= 1 and time.monotonic() < deadline:  # 1: the preflight's
+    while requests_received(target) <= 1 and time.monotonic() < deadline:  # 1: the preflight's
         time.sleep(0.1)
-    assert _received(target) > 1, process.stderr
+    assert requests_received(target) > 1, process.stderr
     time.sleep(3.0)
     process.kill()
     process.wait(timeout=10)
     time.sleep(1.0)
-    after_a_second = _received(target)
+    after_a_second = requests_received(target)
     time.sleep(3.0)
-    assert _received(target) - after_a_second <= 2, "a worker kept sending after its parent died"
+    assert requests_received(target) - after_a_second <= 2, (
+        "a worker kept sending after its parent died"
+    )
     assert after_a_second < 3000  # the rest of the window was never sent
     time.sleep(1.0)  # the workers' own clean-up
     # the workers keep no file of their own: their rows went to the parent's journal
