@@ -456,8 +456,6 @@ def replay(
     from abcsim.report import report, terminal_name_width
 
     tls = TlsSettings(ca_file, client_cert, client_key, insecure)
-    if engine == "locust":
-        _abcsim_engine_only(headers, tls, allow_orders)
     if insecure:
         click.echo("warning: --insecure: the target's TLS certificate is not verified", err=True)
     if allow_orders:
@@ -485,8 +483,6 @@ def replay(
         health_path=health_path,
         allow_orders_without_performance_mode=allow_orders,
     )
-    if engine == "locust" and prepared.plan.headers:
-        raise AbcsimError("--engine locust: the scenario's [replay.headers] need abcsim's engine")
     results = out or str(Path(schedule).with_suffix("")) + ".results.parquet"
     plan = prepared.plan
     click.echo(
@@ -530,24 +526,6 @@ def replay(
         ctx.exit(130)
     click.echo(f"done: {run.events:,} results in {results}", err=True)
     ctx.exit(summary.exit_status)
-
-
-def _abcsim_engine_only(headers: tuple[str, ...], tls: Any, allow_orders: bool) -> None:
-    """Locust's users send neither extra headers nor own TLS settings: refuse, not ignore."""
-    given = [
-        name
-        for name, used in (
-            ("--header", headers),
-            ("--ca-file", tls.ca_file),
-            ("--client-cert", tls.client_cert),
-            ("--client-key", tls.client_key),
-            ("--insecure", tls.insecure),
-            ("--allow-orders-without-performance-mode", allow_orders),
-        )
-        if used
-    ]
-    if given:
-        raise AbcsimError(f"{given[0]}: works with abcsim's engine only, not --engine locust")
 
 
 def speed_note(speed: float, scale: float) -> str:

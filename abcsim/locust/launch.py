@@ -99,6 +99,13 @@ def replay_env(prepared: PreparedReplay, out: Path) -> dict[str, str]:
         "ABC_MAX_CONCURRENT_REQUESTS": str(plan.max_in_flight),
         "ABC_MAX_RATE": repr(prepared.max_rate),
         "ABC_ALLOW_HOSTS": target_host(plan.target),  # allowed here already
+        # as given: each process takes ${VAR} from its own environment
+        "ABC_HEADERS": "\n".join(prepared.header_lines),
+        "ABC_CA_FILE": plan.tls.ca_file or "",
+        "ABC_CLIENT_CERT": plan.tls.client_cert or "",
+        "ABC_CLIENT_KEY": plan.tls.client_key or "",
+        "ABC_INSECURE": "true" if plan.tls.insecure else "",
+        "ABC_ALLOW_ORDERS_WITHOUT_PERFORMANCE_MODE": "true" if prepared.orders_unguarded else "",
     }
 
 

@@ -102,6 +102,9 @@ class Collector:
                 max_rate=s.max_rate,
                 allow_hosts=s.allow_hosts,
                 scenario=os.environ.get("ABC_SCENARIO") or None,  # else the schedule's own
+                headers=s.headers,
+                tls=s.tls,
+                allow_orders_without_performance_mode=s.allow_orders,
             )
         return self.prepared
 
@@ -135,6 +138,8 @@ class Collector:
                 scenario_source=prepared.scenario.source,
                 seed=plan.seed,
                 schedule_start=plan.schedule_start.isoformat(),
+                header_lines=self.settings.headers,
+                tls=vars(plan.tls),
             )
             runner.send_message(PLAN, self.plans[worker].to_message(), _client(worker))
         log.info(

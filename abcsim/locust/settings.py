@@ -23,7 +23,11 @@ Locust-only: ``ABC_SCENARIO`` (scenario file or built-in name; abc_week),
 takes them), ``ABC_RESULTS`` (the replay's results file), ``ABC_TIMEOUT``
 (unset: the scenario's ``[system] timeout_s``), ``ABC_LATENESS``, ``ABC_MAX_RATE``
 and ``ABC_ALLOW_HOSTS`` (comma-separated): replay's ``--timeout``,
-``--lateness``, ``--max-rate`` and ``--allow-host``.
+``--lateness``, ``--max-rate`` and ``--allow-host``; ``ABC_HEADERS`` (one
+``Name: value`` a line, ``${VAR}`` taken from each process's environment, so a
+secret never travels between them), ``ABC_CA_FILE``, ``ABC_CLIENT_CERT``,
+``ABC_CLIENT_KEY``, ``ABC_INSECURE`` and ``ABC_ALLOW_ORDERS_WITHOUT_PERFORMANCE_MODE``
+(``true``): replay's ``--header``, TLS options and orders override.
 
 All are read by :mod:`~abcsim.scenario.environment` (unset or blank: the
 default; a bad value: one error naming the variable). A replay check's error
@@ -40,7 +44,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from abcsim.errors import AbcsimError, ScenarioError
-from abcsim.scenario.environment import env_value, names, positive_number, whole_number
+from abcsim.replay.tls import DEFAULT_TLS, TlsSettings
+from abcsim.scenario.environment import env_value, names, positive_number, switch, whole_number
 from abcsim.scenario.units import parse_bytes
 
 DEFAULT_SCENARIO = "abc_week"
@@ -62,6 +67,9 @@ class LocustSettings:
     lateness_s: float = 1.0
     max_rate: float | None = None
     allow_hosts: tuple[str, ...] = ()
+    headers: tuple[str, ...] = ()  # "Name: value" lines, ${VAR} not yet taken
+    tls: TlsSettings = DEFAULT_TLS
+    allow_orders: bool = False
 
     @property
     def results_path(self) -> str:
@@ -88,7 +96,19 @@ def locust_settings(env: Mapping[str, str]) -> LocustSettings:
         lateness_s=env_value(env, "ABC_LATENESS", positive_number, 1.0),
         max_rate=env_value(env, "ABC_MAX_RATE", positive_number, None),
         allow_hosts=env_value(env, "ABC_ALLOW_HOSTS", names, ()),
+        headers=env_value(env, "ABC_HEADERS", _lines, ()),
+        tls=TlsSettings(
+            ca_file=env_value(env, "ABC_CA_FILE", str, None),
+            client_cert=env_value(env, "ABC_CLIENT_CERT", str, None),
+            client_key=env_value(env, "ABC_CLIENT_KEY", str, None),
+            insecure=env_value(env, "ABC_INSECURE", switch, False),
+        ),
+        allow_orders=env_value(env, "ABC_ALLOW_ORDERS_WITHOUT_PERFORMANCE_MODE", switch, False),
     )
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    return tuple(line for line in text.splitlines() if line.strip())
 
 
 def fail(exc: AbcsimError) -> NoReturn:
@@ -107,6 +127,11 @@ VARIABLES = {
     "timeout_s": "ABC_TIMEOUT",
     "lateness_s": "ABC_LATENESS",
     "allow_hosts": "ABC_ALLOW_HOSTS",
+    "headers": "ABC_HEADERS",
+    "ca_file": "ABC_CA_FILE",
+    "client_cert": "ABC_CLIENT_CERT",
+    "client_key": "ABC_CLIENT_KEY",
+    "insecure": "ABC_INSECURE",
     "scenario": "ABC_SCENARIO",
     "target": "--host",
 }

@@ -25,8 +25,8 @@ import datetime as dt
 import logging
 import os
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,12 @@ from locust.env import Environment
 from locust.rpc import Message
 
 from abcsim.replay.client import answered, reason
+from abcsim.replay.headers import resolve_headers
 from abcsim.replay.http import Origin
 from abcsim.replay.recorder import CONNECTION_ERROR, TIMEOUT, Recorder
 from abcsim.replay.runner import STOP_GRACE_S
 from abcsim.replay.templates import Row, Templates
+from abcsim.replay.tls import TlsSettings, tls_context
 from abcsim.results.columns import RESULTS_SCHEMA
 from abcsim.scenario import parse_scenario
 from abcsim.scenario.spec import REQUEST_TYPES
@@ -86,6 +88,10 @@ class ShardPlan:
     scenario_source: str
     seed: int
     schedule_start: str
+    # --header lines as given (each worker takes ${VAR} from its own environment: no
+    # secret travels from the master) and the TLS settings (files on the worker's disk)
+    header_lines: tuple[str, ...] = ()
+    tls: dict[str, Any] = field(default_factory=dict)
 
     def to_message(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in vars(self).items()}
@@ -96,13 +102,15 @@ class ShardPlan:
             **{
                 **data,
                 "window": tuple(data["window"]),
+                "header_lines": tuple(data.get("header_lines", ())),
                 "agent_types": tuple(data["agent_types"]),
             }
         )
 
 
-def shard_templates(plan: ShardPlan) -> Templates:
-    """The request templates of the master's scenario, as ``abcsim replay`` compiles them."""
+def shard_templates(plan: ShardPlan, env: Mapping[str, str]) -> Templates:
+    """The request templates of the master's scenario, as ``abcsim replay`` compiles them,
+    with the extra headers' ``${VAR}`` taken from this process's ``env``."""
     source = plan.scenario_source  # a scenario file's relative paths are from its folder
     folder = Path(source).parent if source.endswith(".toml") else None
     spec = parse_scenario(plan.scenario_text, source, folder)
@@ -113,6 +121,7 @@ def shard_templates(plan: ShardPlan) -> Templates:
         schedule_start=dt.datetime.fromisoformat(plan.schedule_start),
         payloads=spec.payloads,
         releases=spec.market.releases,
+        headers=resolve_headers(plan.header_lines, spec.replay.headers, env).items,
     )
 
 
@@ -133,7 +142,8 @@ class ShardReplay:
         self.environment = environment
         self.stopping = gevent.event.Event()
         self.origin = Origin.parse(plan.target)
-        self.templates = shard_templates(plan)
+        self.templates = shard_templates(plan, os.environ)
+        tls = TlsSettings(**plan.tls)
         self.pool = gevent.pool.Pool(plan.max_in_flight)
         self.http = HTTPClient(
             self.origin.host,
@@ -142,6 +152,8 @@ class ShardReplay:
             connection_timeout=plan.timeout_s,
             network_timeout=plan.timeout_s,
             ssl=self.origin.scheme == "https",
+            ssl_context_factory=lambda cafile=None: tls_context(tls),
+            insecure=tls.insecure,
         )
         self.t0 = time.monotonic() + (plan.start_at - time.time())
         self.recorder = Recorder(plan.agent_types, plan.window[0], plan.speed, self.t0)

@@ -58,6 +58,7 @@ class PreparedReplay:
     max_rate: float  # the ceiling the peak was checked against
     health: Health | None = None  # the preflight's answer; None if there was none
     orders_unguarded: bool = False  # allow_orders_without_performance_mode was given
+    header_lines: tuple[str, ...] = ()  # --header as given, ${VAR} not taken (for Locust's)
 
     @property
     def settings_record(self) -> tuple[tuple[str, str], ...]:
@@ -156,7 +157,15 @@ def prepare_replay(
     unguarded = allow_orders_without_performance_mode
     health = _preflight(plan, path, spec.requests_sent, unguarded) if preflight else None
     return PreparedReplay(
-        plan, spec, meta, events, peak, ceiling, health, allow_orders_without_performance_mode
+        plan,
+        spec,
+        meta,
+        events,
+        peak,
+        ceiling,
+        health,
+        allow_orders_without_performance_mode,
+        tuple(headers),
     )
 
 

@@ -272,3 +272,26 @@ def test_bad_headers_and_tls_files_are_one_line(tmp_path: Path, pki: Pki) -> Non
     plain = error_line(run_cli("replay", str(schedule), "-t", "http://127.0.0.1:9",
                                "--ca-file", str(pki.ca), cwd=tmp_path))  # fmt: skip
     assert plain.startswith("error: --ca-file: TLS settings apply to an https:// target only")
+
+
+def test_locusts_engine_sends_the_same_headers_and_client_certificate(
+    tmp_path: Path, pki: Pki, token: str
+) -> None:
+    """``--engine locust``: the master checks as abcsim does (its preflight with the token
+    and certificates), each worker takes ${ABC_TOKEN} from its own environment and builds
+    the same TLS context; every request ok against mutual TLS, the token in no file."""
+    run = tmp_path / "run"
+    run.mkdir()
+    schedule = uniform_schedule(run / "s.parquet", rate=20, seconds=2, request="trade_execution")
+    mutual = ("--client-cert", str(pki.client_cert), "--client-key", str(pki.client_key))
+    with nginx(tmp_path / "nginx", pki, token, client_auth=True) as url:
+        result = _replay(schedule, url, *BEARER, "--ca-file", str(pki.ca), *mutual,
+                         "--engine", "locust", "--processes", "1", token=token)  # fmt: skip
+    assert result.returncode == 0, result.stderr + (run / "s.results.locust.log").read_text()
+    results = read_results(run / "s.results.parquet")
+    assert len(results) == 40 and (results["outcome"] == "ok").all(), results["error"].unique()
+    written = [p for p in run.rglob("*") if p.is_file() and p.name != "s.parquet"]
+    assert any(p.name.endswith(".locust.log") for p in written)
+    for path in written:
+        assert token.encode() not in path.read_bytes(), path
+    assert token not in result.stdout and token not in result.stderr
