@@ -62,6 +62,7 @@ USER_AGENT = f"abcsim/{metadata.version('abcsim')}"
 _FRAMING_HEADERS = (b"content-length", b"transfer-encoding")
 _CHECK_IDLE_S = 0.25  # idle longer than this, a connection is polled before reuse
 _MAX_IDLE = 1024  # idle connections kept at most (resting ones included)
+_POLLRDHUP = getattr(select, "POLLRDHUP", 0)  # Linux: the peer's FIN, without reading
 _IDEMPOTENT = (b"GET ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"TRACE ")
 _IDEMPOTENCY_KEY = b"\r\nidempotency-key:"
 
@@ -248,7 +249,7 @@ class _Connection(asyncio.Protocol):
         if sock is None:
             return False
         poller = select.poll()
-        poller.register(sock.fileno(), select.POLLIN | select.POLLRDHUP)
+        poller.register(sock.fileno(), select.POLLIN | _POLLRDHUP)
         return bool(poller.poll(0))
 
     def abort(self) -> None:
@@ -337,10 +338,12 @@ class HttpClient:
     def _retire(self, now: float) -> None:
         """Close connections resting too long (the server kept them: that teaches the limit)."""
         while self._idle and (
-            len(self._idle) > _MAX_IDLE or now - self._idle[0].idle_since > KEEP_AT_MOST_S
+            self._idle[0].closed
+            or len(self._idle) > _MAX_IDLE
+            or now - self._idle[0].idle_since > KEEP_AT_MOST_S
         ):
             connection = self._idle.popleft()
-            if not connection.closed:
+            if not connection.closed and now - connection.idle_since > KEEP_AT_MOST_S:
                 self.idle_limit.server_kept(now - connection.idle_since)
             connection.abort()
             self._open.discard(connection)

@@ -98,6 +98,8 @@ def _pairs(e: Fields, key: str, names: re.Pattern[str]) -> tuple[tuple[str, str]
         text = str(value)
         if any(ord(c) < 32 or ord(c) == 127 for c in text):
             raise e.error(where, "must not hold control characters (CR/LF would smuggle a header)")
+        if key == "headers" and not text.isascii():
+            raise e.error(where, "a header value must be ASCII text")
         _check_fields(e, where, text)
         out.append((name, text))
     return tuple(out)
