@@ -32,3 +32,20 @@ def die_with_parent_hook(signum: int = signal.SIGTERM) -> Callable[[], None] | N
         libc.prctl(PR_SET_PDEATHSIG, signum)
 
     return arm
+
+
+def stoppable_child_hook() -> Callable[[], None]:
+    """A ``preexec_fn`` for a child stopped with SIGINT (a Locust process: its clean stop).
+
+    SIGINT goes back to its default in the child: a parent started in the background
+    has it ignored, and an ignored signal stays ignored across ``exec`` — the child could
+    then never be stopped cleanly. On Linux the child also dies with its parent.
+    """
+    arm = die_with_parent_hook()
+
+    def hook() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if arm is not None:
+            arm()
+
+    return hook

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO
 
 from abcsim.errors import ReplayError
-from abcsim.lifetime import die_with_parent_hook
+from abcsim.lifetime import stoppable_child_hook
 from abcsim.locust import LOCUSTFILES
 from abcsim.replay.runner import ReplayRun
 from abcsim.replay.safety import target_host
@@ -117,7 +117,7 @@ def _start(command: list[str], env: Mapping[str, str], log: IO[str]) -> subproce
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # a terminal's Ctrl-C reaches us; we stop the master
-        preexec_fn=die_with_parent_hook(),
+        preexec_fn=stoppable_child_hook(),
     )
 
 

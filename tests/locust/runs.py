@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from abcsim.lifetime import stoppable_child_hook
 from tests.helpers import REPO
 
 SUITE = REPO / "tests" / "performance" / "locustfile.py"
@@ -59,6 +60,7 @@ def start_locust(
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
+            preexec_fn=stoppable_child_hook(),  # stopped with SIGINT, even from a background job
         )
     return LocustRun(process, log)
 
