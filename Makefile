@@ -2,8 +2,8 @@
 #   make demo       install into .venv, then the whole flow in about a minute (abcsim demo)
 #   make test       install into .venv, lint, type-check and run the tests
 #   (make simulate: the default week to week.parquet, summarised)
-#   (CI also runs make test-locust, make test-notebooks and make test-system: real Locust
-#   processes, the notebooks executed, replays killed mid-run and over TLS to nginx)
+#   (CI also runs make test-slow, make test-locust, make test-notebooks and make test-system:
+#   long statistical checks, real Locust processes, the notebooks executed, real servers)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 
 HTTPBIN := .venv-httpbin/.installed
 
-.PHONY: install demo simulate test test-locust test-notebooks test-system httpbin lint bench clean
+.PHONY: install demo simulate test test-slow test-locust test-notebooks test-system httpbin lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# long statistical checks (several simulated weeks, queueing theory at a million requests):
+# about 2 minutes, run by CI
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
 
 # real Locust processes (the suite's commands, master and workers): about 90 s, run by CI
 test-locust: $(STAMP)

@@ -398,6 +398,17 @@ def target(
     is_flag=True,
     help="Send orders to a system whose health does not say performance mode (warned).",
 )
+@click.option(
+    "--monitor",
+    "monitor_urls",
+    multiple=True,
+    help="Scrape this Prometheus /metrics URL during the run (repeatable).",
+)
+@click.option("--watch-pid", "watch_pids", type=int, multiple=True, help="Sample this process's "
+              "CPU and memory, children included (repeatable).")  # fmt: skip
+@click.option(
+    "--monitor-interval", type=float, default=1.0, show_default=True, help="Seconds per sample."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress line.")
 @click.pass_context
 def replay(
@@ -425,6 +436,9 @@ def replay(
     insecure: bool,
     health_path: str | None,
     allow_orders: bool,
+    monitor_urls: tuple[str, ...],
+    watch_pids: tuple[int, ...],
+    monitor_interval: float,
     quiet: bool,
 ) -> None:
     """Replay SCHEDULE against a live system at its scheduled times.
@@ -439,6 +453,12 @@ def replay(
     TLS and headers) checks it is up; orders (trade_execution, workflows) go
     only to a system whose health answer says "performance_mode": true.
 
+    --monitor URL scrapes the system's Prometheus metrics and --watch-pid PID
+    samples a local process, every --monitor-interval, into NAME.monitor.parquet
+    beside the results; at the end peak CPU (< 80% of its cores), peak memory
+    (< ABC_MEMORY_LIMIT) and a memory leak (a Theil-Sen trend) are judged with
+    the SLOs: a breach exits 1.
+
     --processes N shards the load by agent over N processes; --engine locust
     sends it from a local Locust master and N workers instead (pip install
     'abcsim[locust]'), as a run over many machines would (see README).
@@ -450,12 +470,23 @@ def replay(
           --speed 60 --csv ci/tue
       abcsim replay week.parquet -t http://127.0.0.1:8080 --engine locust --processes 2
       abcsim replay week.parquet -t https://staging.abc.internal --allow-host staging.abc.internal
+      abcsim replay week.parquet -t http://127.0.0.1:8080 --monitor http://127.0.0.1:8080/metrics
     """
+    from abcsim.monitor import (
+        ResourceReport,
+        judge_monitor,
+        monitor_path,
+        monitor_settings,
+        resource_limits,
+    )
     from abcsim.replay import prepare_replay, run_replay
     from abcsim.replay.tls import TlsSettings
     from abcsim.report import report, terminal_name_width
 
     tls = TlsSettings(ca_file, client_cert, client_key, insecure)
+    monitor = monitor_settings(monitor_urls, watch_pids, monitor_interval)
+    if monitor and engine == "locust":
+        raise AbcsimError("--monitor, --watch-pid: abcsim's engine only, not --engine locust")
     if insecure:
         click.echo("warning: --insecure: the target's TLS certificate is not verified", err=True)
     if allow_orders:
@@ -507,13 +538,19 @@ def replay(
         )
     else:
         progress = None if quiet else ProgressLine()
-        run = run_replay(prepared, results, workers=processes or 1, progress=progress)
+        run = run_replay(
+            prepared, results, workers=processes or 1, progress=progress, monitor=monitor
+        )
         if progress is not None:
             progress.close()
     summary = report(
         results, prepared.scenario, csv_prefix=csv_prefix, name_width=terminal_name_width()
     )
-    for line in (*summary.lines, *summary.breaches):
+    resources = ResourceReport(())
+    if monitor:
+        limits = resource_limits(monitor, prepared.scenario, os.environ)
+        resources = judge_monitor(monitor_path(results), limits)
+    for line in (*summary.lines, *resources.lines, *summary.breaches, *resources.breaches):
         click.echo(line)
     if run.resent:
         click.echo(
@@ -525,7 +562,8 @@ def replay(
         click.echo(f"stopped early: {run.events:,} results in {results}", err=True)
         ctx.exit(130)
     click.echo(f"done: {run.events:,} results in {results}", err=True)
-    ctx.exit(summary.exit_status)
+    breached = summary.exit_status == 0 and bool(resources.breaches)
+    ctx.exit(1 if breached else summary.exit_status)
 
 
 def speed_note(speed: float, scale: float) -> str:

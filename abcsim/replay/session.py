@@ -10,12 +10,14 @@ What the run says (Locust's tables, the SLO verdict, the exit status) is the rep
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from abcsim.monitor import MonitorSettings, Sampler, monitor_path
 from abcsim.replay.runner import LEAD_S, Progress, ReplayRun
 from abcsim.replay.setup import PreparedReplay
 from abcsim.replay.shards import SPAWN_LEAD_S, replay_sharded
@@ -28,14 +30,27 @@ def run_replay(
     *,
     workers: int = 1,
     progress: Callable[[Progress], None] | None = None,
+    monitor: MonitorSettings | None = None,
 ) -> ReplayRun:
-    """Replay and write ``out``; see the module docstring."""
+    """Replay and write ``out``; see the module docstring. With ``monitor``, its sources
+    are sampled meanwhile into :func:`~abcsim.monitor.monitor_path` of ``out``."""
     # the clock starts a moment from now (longer for N processes to start): that moment
     # is the run's wall-clock start in the results, the CSVs and the req/s figures
     lead = LEAD_S + (SPAWN_LEAD_S if workers > 1 else 0.0)
     start_at = time.time() + lead
     plan = replace(prepared.plan, start_at=start_at)
-    with ResultsWriter(out, replay_meta(prepared, start_at)) as writer:
+    watching = (
+        Sampler(
+            monitor,
+            monitor_path(out),
+            clock_start=start_at,
+            window_start=plan.window.start,
+            speed=plan.speed,
+        )
+        if monitor
+        else contextlib.nullcontext()
+    )
+    with watching, ResultsWriter(out, replay_meta(prepared, start_at)) as writer:
         run = replay_sharded(plan, writer, workers, progress)
         if run.interrupted:
             writer.stopped()

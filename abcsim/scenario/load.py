@@ -560,6 +560,7 @@ def _slo(f: Fields) -> Slo:
         p95_ms=p95,
         overall_p95_ms=f.number("overall_p95_ms", None, above=0.0),
         error_rate=f.number("error_rate", None, min=0.0, max=1.0),
+        cpu_share=f.number("cpu_share", 0.8, above=0.0, max=1.0),
     )
     f.done()
     return slo

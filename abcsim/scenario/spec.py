@@ -450,11 +450,13 @@ DEFAULT_PAYLOADS = PayloadSpec()
 
 @dataclass(frozen=True)
 class Slo:
-    """Performance targets: P95 per request type, P95 overall, error rate."""
+    """Performance targets: P95 per request type, P95 overall, error rate, and the peak CPU
+    of a watched process as a share of its cores (``replay --monitor``/``--watch-pid``)."""
 
     p95_ms: tuple[tuple[str, float], ...]
     overall_p95_ms: float | None
     error_rate: float | None
+    cpu_share: float = 0.8
 
 
 SERVICE_DISTRIBUTIONS: tuple[str, ...] = ("lognormal", "gamma")

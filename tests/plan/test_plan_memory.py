@@ -17,12 +17,15 @@ import dataclasses
 import datetime as dt
 
 import numpy as np
+import pytest
 
 from abcsim.market import Intensity
 from abcsim.plan import BusyWindow, busiest_window, prepare_plan, run_trial
 from abcsim.schedule.slicing import EventBlock
 from tests.conftest import WeekAggregate
 from tests.helpers import clock_only, run_arrays
+
+pytestmark = pytest.mark.slow  # a CI step of its own: make test-slow
 
 SEED = 1
 MORE_WORKERS = 40

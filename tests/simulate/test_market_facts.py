@@ -24,6 +24,8 @@ from abcsim.scenario import load_scenario
 from abcsim.scenario.spec import Scenario
 from tests.helpers import clock_only, run_arrays
 
+pytestmark = pytest.mark.slow  # a CI step of its own: make test-slow
+
 WEEK = load_scenario("abc_week")
 
 
