@@ -17,6 +17,7 @@ run adds the model's load figures (``planned=``, :mod:`~abcsim.report.planner`).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -41,6 +42,7 @@ from abcsim.results import (
     slo_exit_status,
     stats_history,
 )
+from abcsim.results.bursts import Burst, failure_bursts
 from abcsim.results.columns import ended_lines
 from abcsim.results.digest import not_sent
 from abcsim.results.void import EXIT_VOID, void_reason
@@ -107,6 +109,8 @@ def report(
         from abcsim.report.planner import load_lines
 
         lines += ["", *load_lines(planned)]
+    if not isinstance(results, pd.DataFrame) and any(c.failures for c in digest.cells.values()):
+        lines += burst_lines(failure_bursts(results), meta.schedule_start)
     if csv_prefix:
         write_locust_csvs(csv_prefix, stats, _history(results, spec, clock, stats.duration_s))
     breaches = check_digest(spec.slo, digest)
@@ -125,6 +129,13 @@ def report(
         events=digest.rows + digest.not_sent,
         results=results,
     )
+
+
+def burst_lines(bursts: list[Burst], schedule_start: dt.datetime) -> list[str]:
+    """The failure bursts, in plain words; nothing when the failures came spread out."""
+    if not bursts:
+        return []
+    return ["Failure bursts:", *(f"  {b.describe(schedule_start)}" for b in bursts)]
 
 
 def run_clock(meta: ResultsMeta) -> tuple[RunClock, float | None]:

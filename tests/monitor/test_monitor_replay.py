@@ -13,6 +13,7 @@ import select
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,8 @@ import numpy as np
 import pytest
 
 from abcsim.monitor import monitor_path, read_monitor
-from abcsim.results import read_results
+from abcsim.results import read_results, read_results_meta
+from abcsim.results.bursts import failure_bursts
 from tests.helpers import REPO, run_cli, uniform_schedule
 
 pytestmark = pytest.mark.system  # a CI step of its own: make test-system
@@ -152,3 +154,41 @@ def test_cpu_and_memory_ceilings_breach_with_the_figure_and_the_threshold(tmp_pa
     assert memory.returncode == 1, memory.stdout[-2000:]
     lines = [x for x in memory.stdout.splitlines() if x.startswith("resource breached")]
     assert any(f"{url}/metrics: peak memory " in x and x.endswith("> 21 MB") for x in lines)
+
+
+def _set_faults(url: str, body: bytes) -> float:
+    """POST the target's /_admin/faults; the wall time it took effect (the answer's)."""
+    request = urllib.request.Request(f"{url}/_admin/faults", data=body, method="POST")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=5.0) as answer:
+        assert answer.status == 200
+    return time.time()
+
+
+def test_an_error_fault_switched_on_for_20_s_is_one_burst(tmp_path: Path) -> None:
+    """50 requests/s for 45 s; the target's error_rate fault is set to 0.5 about 15 s in and
+    off 20 s later (through /_admin/faults). The report names one burst, its start and end
+    within 2 s of the switches (schedule time, from the file's wall_start), holding at
+    least 95% of the failures."""
+    schedule = uniform_schedule(tmp_path / "s.parquet", rate=50, seconds=45)
+    with target_process() as (url, _):
+        replay = subprocess.Popen(
+            [sys.executable, "-m", "abcsim", "replay", str(schedule), "-t", url, "-q"],
+            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(15.0)
+        on = _set_faults(url, b'{"error_rate": 0.5}')
+        time.sleep(20.0)
+        off = _set_faults(url, b'{"error_rate": "off"}')
+        stdout, stderr = replay.communicate(timeout=60)
+    assert replay.returncode == 1, stdout[-2000:] + stderr  # the error-rate SLO is breached
+    out = tmp_path / "s.results.parquet"
+    wall_start = read_results_meta(out).wall_start.timestamp()
+    bursts = failure_bursts(out)
+    assert len(bursts) == 1, bursts
+    burst = bursts[0]
+    assert abs(burst.start_t - (on - wall_start)) <= 2.0, (burst, on - wall_start)
+    assert abs(burst.end_t - (off - wall_start)) <= 2.0, (burst, off - wall_start)
+    assert burst.share >= 0.95
+    assert "Failure bursts:" in stdout and "HTTP 500 on data_collection" in stdout
