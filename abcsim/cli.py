@@ -549,7 +549,7 @@ def replay(
     resources = ResourceReport(())
     if monitor:
         limits = resource_limits(monitor, prepared.scenario, os.environ)
-        resources = judge_monitor(monitor_path(results), limits)
+        resources = judge_monitor(monitor_path(results), limits, prepared.meta.start)
     for line in (*summary.lines, *resources.lines, *summary.breaches, *resources.breaches):
         click.echo(line)
     if run.resent:

@@ -9,6 +9,8 @@ memory increase. From the monitor file, for each source:
   pid's CPU affinity; one core for a ``/metrics`` URL, a single Python agent
   process);
 * **peak memory** — the highest resident bytes;
+* **a possible deadlock** — every worker busy, requests in flight and nothing
+  completing for 2 s or more (:mod:`abcsim.monitor.deadlock`);
 * **a leak** — resident memory after warm-up (the first ``WARM_UP_SHARE`` of
   the run, 20%), fitted with the Theil–Sen slope and its 95% interval
   (``scipy.stats.theilslopes``): a robust trend, which the allocator's steps
@@ -24,6 +26,7 @@ it breaches (exit 1, as an SLO does).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +35,14 @@ import numpy as np
 import pandas as pd
 
 from abcsim.monitor.columns import CPU_SECONDS, RESIDENT_BYTES, UP, read_monitor
+from abcsim.monitor.deadlock import find_deadlocks
 
 CPU_WINDOW_S = 5.0
 WARM_UP_SHARE = 0.2
 LEAK_MIN_GROWTH = 0.02
 LEAK_MIN_BYTES = 4 * 2**20
 MB = 1e6
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -67,16 +72,21 @@ class Leak:
 @dataclass(frozen=True)
 class ResourceVerdict:
     source: str
-    check: str  # "cpu", "memory", "leak", "gaps"
+    check: str  # "cpu", "memory", "leak", "gaps", "deadlock"
     line: str
     breached: bool
 
 
-def resource_verdicts(frame: pd.DataFrame, limits: ResourceLimits) -> list[ResourceVerdict]:
-    """Every check of every source in a monitor frame."""
+def resource_verdicts(
+    frame: pd.DataFrame, limits: ResourceLimits, schedule_start: dt.datetime = _EPOCH
+) -> list[ResourceVerdict]:
+    """Every check of every source in a monitor frame; times are told from ``schedule_start``."""
     verdicts: list[ResourceVerdict] = []
     for source, rows in frame.groupby("source", observed=True, sort=False):
         name = str(source)
+        for stuck in find_deadlocks(rows):
+            line = f"{name}: {stuck.describe(schedule_start)}"
+            verdicts.append(ResourceVerdict(name, "deadlock", line, True))
         up = rows[rows["metric"] == UP]
         down = int((up["value"] == 0).sum())
         if down:
@@ -200,6 +210,8 @@ class ResourceReport:
         return [f"resource breached: {v.line}" for v in self.verdicts if v.breached]
 
 
-def judge_monitor(path: str | Path, limits: ResourceLimits) -> ResourceReport:
+def judge_monitor(
+    path: str | Path, limits: ResourceLimits, schedule_start: dt.datetime = _EPOCH
+) -> ResourceReport:
     """The resource checks of a monitor file."""
-    return ResourceReport(tuple(resource_verdicts(read_monitor(path), limits)))
+    return ResourceReport(tuple(resource_verdicts(read_monitor(path), limits, schedule_start)))

@@ -68,6 +68,7 @@ class TargetState:
         self.faults = FaultInjector(settings.faults, np.random.default_rng(fault_seed), started)
         self.payloads = Payloads(np.random.default_rng(payload_seed))
         self.in_flight = 0  # API requests received and not yet answered
+        self.nested_wait_s = scenario.system.timeout_s  # the nested fault's way out
         self.metrics = TargetMetrics(
             workers=settings.workers,
             memory_limit_bytes=settings.memory_limit_bytes,
@@ -175,7 +176,13 @@ async def _serve(state: TargetState, request_type: str, request: Request) -> tup
     faults.leak()
     stages = state.service.stages(request_type, size)
     try:
-        queued_s = await _hold_workers(state.pool, stages, decision)
+        if faults.faults.nested and len(stages) > 1:
+            queued_s = await _hold_nested(state.pool, stages, decision, state.nested_wait_s)
+        else:
+            queued_s = await _hold_workers(state.pool, stages, decision)
+    except _StageTimeoutError as exc:
+        timed_out = {"error": str(exc), "request": request_type}
+        return json_response(timed_out, status=504, headers=headers), "timeout"
     except QueueFull:
         body = {"error": "overloaded: the queue is full", "queue_limit": state.pool.queue_limit}
         headers["Retry-After"] = "1"
@@ -237,6 +244,39 @@ async def _hold_workers(pool: WorkerPool, stages: tuple[Stage, ...], decision: D
             # A spike is a slow request (a GC pause, a cold cache): it keeps its worker busy.
             await asyncio.sleep(stage.seconds + (decision.spike_s if i == 0 else 0.0))
         finally:
+            pool.release()
+    return queued
+
+
+class _StageTimeoutError(Exception):
+    """A nested workflow stage waited too long for a worker (the ``nested`` fault)."""
+
+
+async def _hold_nested(
+    pool: WorkerPool, stages: tuple[Stage, ...], decision: Decision, wait_s: float
+) -> float:
+    """The ``nested`` fault: each stage keeps its worker while the next waits for one, as an
+    agent calling an agent does; all are given back at the end, or when a stage has waited
+    ``wait_s`` (the deadlock's only way out). Returns the seconds spent queueing."""
+    queued, held = 0.0, 0
+    try:
+        for i, stage in enumerate(stages):
+            asked = time.monotonic()
+            if i == 0:
+                await pool.acquire()
+            else:
+                try:
+                    await asyncio.wait_for(pool.acquire(admit=False), wait_s)
+                except TimeoutError:
+                    raise _StageTimeoutError(
+                        f"workflow stage {stage.request} waited {wait_s:g} s for a worker "
+                        f"while holding {held} (nested calls)"
+                    ) from None
+            held += 1
+            queued += time.monotonic() - asked
+            await asyncio.sleep(stage.seconds + (decision.spike_s if i == 0 else 0.0))
+    finally:
+        for _ in range(held):
             pool.release()
     return queued
 

@@ -18,6 +18,12 @@ name            value                 effect
 ``reset_rate``  fraction 0–1          that share has its connection reset, no answer
 ``leak_bytes``  size, e.g. ``64K``    memory each API request leaks (kept until the
                                       server stops, like a real leak)
+``nested``      ``on``                a workflow's stages are nested calls (agents
+                                      calling agents): each holds its worker while it
+                                      waits for the next stage's, so enough workflows
+                                      at once take every worker and none moves until
+                                      a stage has waited ``[system] timeout_s``; then
+                                      it answers 504 and gives its workers back
 ==============  ====================  ==============================================
 
 ``off`` (or ``0``) switches a fault off. A running server changes its faults
@@ -46,6 +52,7 @@ FAULT_NAMES: tuple[str, ...] = (
     "stall",
     "reset_rate",
     "leak_bytes",
+    "nested",
 )
 FAULTS = Setting("faults")
 """The setting faults come from: ``resolve_target(faults=...)``, ``--fault`` on the command line."""
@@ -64,6 +71,7 @@ class Faults:
     stall: tuple[float, float] | None = None  # seconds after start: (from, until)
     reset_rate: float = 0.0
     leak_bytes: int = 0
+    nested: bool = False
 
     def with_fault(self, name: str, value: Any, source: str | Setting = FAULTS) -> Faults:
         """A copy with fault ``name`` set to ``value`` (a string as on the command line,
@@ -93,7 +101,10 @@ class Faults:
         """``error_rate=0.02, stall=10:20``, or ``none``."""
         parts = []
         for name, value in self.active().items():
-            text = f"{value[0]:g}:{value[1]:g}" if name == "stall" else f"{value:g}"
+            if name == "stall":
+                text = f"{value[0]:g}:{value[1]:g}"
+            else:
+                text = "on" if value is True else f"{value:g}"
             parts.append(f"{name}={text}")
         return ", ".join(parts) or "none"
 
@@ -110,6 +121,10 @@ def parse_faults(items: Iterable[str], base: Faults | None = None) -> Faults:
 
 
 def _parse(name: str, value: Any) -> Any:
+    if name == "nested":
+        if value is True or str(value).lower() in ("on", "true", "1"):
+            return True
+        raise ValueError(f"must be on or off, got {value!r}")
     if isinstance(value, bool):
         raise ValueError(f"must be a number, got {value!r}")
     if name in _RATES:

@@ -46,9 +46,10 @@ LATENCY_BUCKETS: tuple[float, ...] = (
 )
 """Seconds; spans a 2 ms health check to a stalled batch workflow, with the SLOs' 0.5 s and 2 s."""
 
-ERROR_REASONS: tuple[str, ...] = ("error", "overload", "reset", "bad_request")
+ERROR_REASONS: tuple[str, ...] = ("error", "overload", "reset", "bad_request", "timeout")
 """``error``: a 500 from the error fault; ``overload``: a 503 from a full queue;
-``reset``: a connection reset by the fault; ``bad_request``: a 400 (bad ``size``)."""
+``reset``: a connection reset by the fault; ``bad_request``: a 400 (bad ``size``);
+``timeout``: a 504 from a nested workflow stage that waited too long for a worker."""
 
 
 class TargetMetrics:

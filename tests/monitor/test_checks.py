@@ -18,6 +18,7 @@ from abcsim.monitor.checks import (
     resource_verdicts,
 )
 from abcsim.monitor.columns import CPU_SECONDS, RESIDENT_BYTES, UP
+from abcsim.monitor.deadlock import find_deadlocks
 
 MiB = 2**20
 
@@ -91,3 +92,31 @@ def test_verdicts_name_the_source_the_figure_and_the_threshold() -> None:
     two_cores = ResourceLimits(cores=(("pid:42", 2),))
     cpu = next(v for v in resource_verdicts(frame, two_cores) if v.check == "cpu")
     assert not cpu.breached and "48% of 2 cores" in cpu.line
+
+
+def _target_samples(completed: list[float], busy: list[float]) -> pd.DataFrame:
+    rows = []
+    for t, (done, working) in enumerate(zip(completed, busy, strict=True)):
+        rows += [
+            (float(t), "svc_workers", "", 4.0),
+            (float(t), "svc_workers_busy", "", working),
+            (float(t), "svc_in_flight", "", 9.0),
+            (float(t), "svc_request_duration_seconds_count", 'request="a"', done),
+            (float(t), "svc_request_duration_seconds_count", 'request="b"', 0.0),
+        ]
+    return pd.DataFrame(rows, columns=["t", "metric", "labels", "value"])
+
+
+def test_a_stretch_with_every_worker_busy_and_nothing_completing_is_a_possible_deadlock() -> None:
+    """Any exporter's *_workers_busy, *_workers, *_in_flight and histogram counts: from
+    t = 3 nothing completes with all 4 busy until t = 7 (4 s, >= 2 s): one stretch, dated
+    from the last sample at which requests still completed."""
+    completed = [0, 5, 10, 15, 15, 15, 15, 15, 20, 25]
+    busy = [2, 4, 4, 4, 4, 4, 4, 4, 4, 3]
+    stuck = find_deadlocks(_target_samples(completed, busy))
+    assert [(s.start_t, s.seconds, s.workers, s.in_flight) for s in stuck] == [(3.0, 4.0, 4, 9)]
+    one_second = [0, 5, 10, 10, 15, 20, 25, 30, 35, 40]  # stuck for 1 s only: too short
+    assert find_deadlocks(_target_samples(one_second, busy)) == []
+    idle = [0, 5, 10, 15, 15, 15, 15, 15, 20, 25]
+    spare = [2, 3, 3, 3, 3, 3, 3, 3, 3, 3]  # nothing completes, but a worker is free: idle
+    assert find_deadlocks(_target_samples(idle, spare)) == []

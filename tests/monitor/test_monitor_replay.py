@@ -8,6 +8,7 @@ leaks), a CPU hog for ``--watch-pid``, and the replay itself.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import select
 import subprocess
@@ -31,10 +32,12 @@ KiB = 1024
 
 
 @contextlib.contextmanager
-def target_process(*args: str, port: int = 0) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """``abcsim target --scenario smoke ARGS`` in its own process; its URL."""
+def target_process(
+    *args: str, port: int = 0, scenario: str = "smoke"
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``abcsim target --scenario SCENARIO ARGS`` in its own process; its URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "abcsim", "target", "--scenario", "smoke", "--port", str(port),
+        [sys.executable, "-m", "abcsim", "target", "--scenario", scenario, "--port", str(port),
          *args],
         env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -191,4 +194,38 @@ def test_an_error_fault_switched_on_for_20_s_is_one_burst(tmp_path: Path) -> Non
     assert abs(burst.start_t - (on - wall_start)) <= 2.0, (burst, on - wall_start)
     assert abs(burst.end_t - (off - wall_start)) <= 2.0, (burst, off - wall_start)
     assert burst.share >= 0.95
+    print(
+        f"burst {burst.start_t:.1f}-{burst.end_t:.1f} s, switched {on - wall_start:.1f}-"
+        f"{off - wall_start:.1f} s, {100 * burst.share:.1f}% of {burst.run_failures}"
+    )  # -s
     assert "Failure bursts:" in stdout and "HTTP 500 on data_collection" in stdout
+
+
+@pytest.mark.parametrize("nested", [True, False], ids=["nested", "plain"])
+def test_nested_workflows_deadlock_and_the_report_says_when(tmp_path: Path, nested: bool) -> None:
+    """Workflows at 20/s for 8 s on 4 workers, with [system] timeout_s 2. With the nested
+    fault the first four take every worker, each waiting for a second: the report flags a
+    possible deadlock beginning in the run's first 2 s (exit 1). Without it, workflows
+    queue and some are refused, but they move: no deadlock is flagged."""
+    text = (REPO / "scenarios" / "smoke.toml").read_text()
+    scenario = tmp_path / "tight.toml"
+    scenario.write_text(text.replace("[system]", "[system]\ntimeout_s = 2", 1))
+    schedule = uniform_schedule(
+        tmp_path / "s.parquet", rate=20, seconds=8, request="multi_agent_workflow"
+    )
+    fault = ("--fault", "nested=on") if nested else ()
+    with target_process("--workers", "4", *fault, scenario=str(scenario)) as (url, _):
+        result = _replay(schedule, url, "--monitor", f"{url}/metrics", "--scenario",
+                         str(scenario))  # fmt: skip
+    flagged = [x for x in result.stdout.splitlines() if "possible deadlock" in x]
+    if not nested:
+        assert not flagged, result.stdout[-2000:]
+        return
+    assert result.returncode == 1, result.stdout[-2000:]
+    breach = next(x for x in flagged if x.startswith("resource breached: "))
+    assert f"{url}/metrics: possible deadlock from Tue " in breach, breach
+    began = dt.datetime.strptime(breach.split(" from Tue ")[1][:8], "%H:%M:%S")
+    # smoke's schedule starts at 12:00:00; the report dates it from the last sample that
+    # saw a request complete, so up to one interval (1 s) before the first stuck one
+    assert -1.5 <= (began - dt.datetime(1900, 1, 1, 12)).total_seconds() <= 2.0, breach
+    assert "all 4 workers busy" in breach and "none completed" in breach
