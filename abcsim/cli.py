@@ -472,13 +472,7 @@ def replay(
       abcsim replay week.parquet -t https://staging.abc.internal --allow-host staging.abc.internal
       abcsim replay week.parquet -t http://127.0.0.1:8080 --monitor http://127.0.0.1:8080/metrics
     """
-    from abcsim.monitor import (
-        ResourceReport,
-        judge_monitor,
-        monitor_path,
-        monitor_settings,
-        resource_limits,
-    )
+    from abcsim.monitor import monitor_settings
     from abcsim.replay import prepare_replay, run_replay
     from abcsim.replay.tls import TlsSettings
     from abcsim.report import report, terminal_name_width
@@ -544,13 +538,13 @@ def replay(
         if progress is not None:
             progress.close()
     summary = report(
-        results, prepared.scenario, csv_prefix=csv_prefix, name_width=terminal_name_width()
+        results,
+        prepared.scenario,
+        csv_prefix=csv_prefix,
+        name_width=terminal_name_width(),
+        env=os.environ,
     )
-    resources = ResourceReport(())
-    if monitor:
-        limits = resource_limits(monitor, prepared.scenario, os.environ)
-        resources = judge_monitor(monitor_path(results), limits, prepared.meta.start)
-    for line in (*summary.lines, *resources.lines, *summary.breaches, *resources.breaches):
+    for line in (*summary.lines, *summary.breaches):
         click.echo(line)
     if run.resent:
         click.echo(
@@ -562,8 +556,7 @@ def replay(
         click.echo(f"stopped early: {run.events:,} results in {results}", err=True)
         ctx.exit(130)
     click.echo(f"done: {run.events:,} results in {results}", err=True)
-    breached = summary.exit_status == 0 and bool(resources.breaches)
-    ctx.exit(1 if breached else summary.exit_status)
+    ctx.exit(summary.exit_status)
 
 
 def speed_note(speed: float, scale: float) -> str:
@@ -658,7 +651,9 @@ def report(
     html_path = check_file(html_out) if html_out else None
     png_path = check_folder(png_dir, make=False) if png_dir else None
     spec = load_scenario(scenario) if scenario else None
-    summary = summarise(results, spec, csv_prefix=csv_prefix, name_width=terminal_name_width())
+    summary = summarise(
+        results, spec, csv_prefix=csv_prefix, name_width=terminal_name_width(), env=os.environ
+    )
     for line in (*summary.lines, *summary.breaches):
         click.echo(line)
     other = None
@@ -676,6 +671,7 @@ def report(
             against=other,
             against_meta=read_results_meta(against) if against else None,
             names=(Path(results).name, Path(against or "against").name),
+            path=Path(results),
         )
         if html_path:
             click.echo(f"HTML report in {write_html(html_path, content)}", err=True)

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from abcsim.monitor.columns import CPU_SECONDS, RESIDENT_BYTES, UP, read_monitor
+from abcsim.monitor.columns import CPU_CORES, CPU_SECONDS, RESIDENT_BYTES, UP, read_monitor
 from abcsim.monitor.deadlock import find_deadlocks
 
 CPU_WINDOW_S = 5.0
@@ -51,10 +51,6 @@ class ResourceLimits:
 
     cpu_share: float = 0.8
     memory_bytes: float = 2 * 2**30
-    cores: tuple[tuple[str, int], ...] = ()  # per source; 1 when not listed
-
-    def cores_of(self, source: str) -> int:
-        return dict(self.cores).get(source, 1)
 
 
 @dataclass(frozen=True)
@@ -96,7 +92,8 @@ def resource_verdicts(
             )  # fmt: skip
         cpu = _series(rows, CPU_SECONDS)
         if len(cpu) >= 2:
-            verdicts.append(_cpu_verdict(name, cpu, limits))
+            cores = _series(rows, CPU_CORES)
+            verdicts.append(_cpu_verdict(name, cpu, int(cores.max()) if len(cores) else 1, limits))
         memory = _series(rows, RESIDENT_BYTES)
         if len(memory):
             verdicts.append(_memory_verdict(name, memory, limits))
@@ -130,8 +127,9 @@ def peak_cpu_cores(cpu_seconds: pd.Series, window_s: float = CPU_WINDOW_S) -> fl
     return best
 
 
-def _cpu_verdict(source: str, cpu: pd.Series, limits: ResourceLimits) -> ResourceVerdict:
-    cores = limits.cores_of(source)
+def _cpu_verdict(
+    source: str, cpu: pd.Series, cores: int, limits: ResourceLimits
+) -> ResourceVerdict:
     share = peak_cpu_cores(cpu) / cores
     breached = share > limits.cpu_share
     mark = ">" if breached else "<="

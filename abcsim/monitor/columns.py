@@ -18,7 +18,8 @@ value     float64  the sample's value
 Every attempt writes ``up`` (1, or 0 when the scrape failed): a failed scrape
 is a gap in every other series, never a stopped replay. A watched process
 writes ``process_cpu_seconds_total`` and ``process_resident_memory_bytes``
-(itself and its children), the names a Prometheus client gives its own.
+(itself and its children), the names a Prometheus client gives its own, and
+``abcsim_cpu_cores``, the cores it may run on (what its CPU share is of).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ MONITOR_SCHEMA = pa.schema(
 UP = "up"
 CPU_SECONDS = "process_cpu_seconds_total"
 RESIDENT_BYTES = "process_resident_memory_bytes"
+CPU_CORES = "abcsim_cpu_cores"  # a watched pid's: the cores it may run on (its affinity)
 
 
 def monitor_path(results: str | Path) -> Path:

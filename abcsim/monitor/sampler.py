@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from abcsim.monitor.columns import MONITOR_SCHEMA, UP
-from abcsim.monitor.sources import Series, SourceError, sample_process, scrape
+from abcsim.monitor.columns import CPU_CORES, MONITOR_SCHEMA, UP
+from abcsim.monitor.sources import Series, SourceError, process_cores, sample_process, scrape
 from abcsim.parquet_stream import ParquetStream
 
 
@@ -60,6 +60,7 @@ class Sampler:
         self._stop = threading.Event()
         self._writer = ParquetStream(self.path, MONITOR_SCHEMA, {}, keep_partial=True)
         self._thread = threading.Thread(target=self._run, name="monitor", daemon=True)
+        self._cores = {pid: float(process_cores(pid)) for pid in settings.pids}
         self.samples = 0
         self.gaps = 0
 
@@ -88,7 +89,8 @@ class Sampler:
             wall = time.time()
             try:
                 if source.startswith("pid:"):
-                    series = sample_process(int(source[4:]))
+                    pid = int(source[4:])
+                    series = [*sample_process(pid), Series(CPU_CORES, "", self._cores[pid])]
                 else:
                     series = scrape(source, timeout)
                 up = 1.0

@@ -17,7 +17,6 @@ import psutil
 from abcsim.errors import ReplayError, Setting
 from abcsim.monitor.checks import ResourceLimits
 from abcsim.monitor.sampler import MonitorSettings
-from abcsim.monitor.sources import process_cores
 from abcsim.scenario import Scenario
 from abcsim.scenario.environment import env_value
 from abcsim.scenario.units import parse_bytes
@@ -41,14 +40,11 @@ def monitor_settings(
     return MonitorSettings(tuple(urls), tuple(pids), interval_s)
 
 
-def resource_limits(
-    settings: MonitorSettings, scenario: Scenario, env: Mapping[str, str]
-) -> ResourceLimits:
+def resource_limits(scenario: Scenario, env: Mapping[str, str]) -> ResourceLimits:
     """The thresholds the checks use (see the module doc)."""
     memory = env_value(env, "ABC_MEMORY_LIMIT", parse_bytes, None)
     fallback = scenario.system.memory_limit_mb * 2**20
     return ResourceLimits(
         cpu_share=scenario.slo.cpu_share,
         memory_bytes=float(memory) if memory is not None else fallback,
-        cores=tuple((f"pid:{pid}", process_cores(pid)) for pid in settings.pids),
     )

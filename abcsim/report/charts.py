@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from abcsim.report.content import Comparison
 from abcsim.report.marks import CLOSED, OPEN, Mark
+from abcsim.report.resources import BurstMark, ResourceTrace
 from abcsim.report.timeline import Bins, Percentiles, Timeline
 from abcsim.results.columns import OUTCOMES
 
@@ -261,8 +262,66 @@ def send_lag_figure(timeline: Timeline) -> Figure | None:
     return figure
 
 
-def outcomes_figure(timeline: Timeline) -> Figure:
-    """Requests per bin by outcome, stacked, and the share that failed (right axis)."""
+def resources_figure(traces: tuple[ResourceTrace, ...]) -> Figure:
+    """Each watched source's resident memory (MB) and CPU (cores, right axis), with the
+    memory's trend after warm-up: dashed red when it is a leak, dotted grey when not."""
+    go = _go()
+    figure = go.Figure()
+    for trace in traces:
+        figure.add_trace(
+            go.Scatter(
+                x=trace.memory_s * 1000.0,
+                y=_f32(trace.memory_mb),
+                name=f"{trace.source} memory (MB)",
+                mode="lines",
+                hovertemplate="%{y:,.1f} MB",
+            )
+        )
+        if trace.cpu_s.size:
+            figure.add_trace(
+                go.Scatter(
+                    x=trace.cpu_s * 1000.0,
+                    y=_f32(trace.cpu_cores),
+                    name=f"{trace.source} CPU (cores)",
+                    mode="lines",
+                    yaxis="y2",
+                    line={"width": 1, "dash": "dot"},
+                    hovertemplate="%{y:.2f} cores",
+                )
+            )
+        if trace.trend is not None:
+            trend = trace.trend
+            figure.add_trace(
+                go.Scatter(
+                    x=[trend.start_s * 1000.0, trend.end_s * 1000.0],
+                    y=[trend.start_mb, trend.end_mb],
+                    name=f"{trace.source} {'leak' if trend.is_leak else 'trend'}",
+                    mode="lines",
+                    line={
+                        "width": 2,
+                        "dash": "dash" if trend.is_leak else "dot",
+                        "color": "#d62728" if trend.is_leak else "#888888",
+                    },
+                    hoverinfo="skip",
+                )
+            )
+    _layout(figure, "Resources of the system under test", "resident memory (MB)")
+    figure.update_layout(
+        yaxis2={
+            "title": {"text": "CPU (cores)"},
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+            "showgrid": False,
+        },
+        margin={"r": 60},
+    )
+    return figure
+
+
+def outcomes_figure(timeline: Timeline, bursts: tuple[BurstMark, ...] = ()) -> Figure:
+    """Requests per bin by outcome, stacked, and the share that failed (right axis); the
+    run's failure bursts shaded."""
     go = _go()
     bins = timeline.arrival_bins
     figure = go.Figure()
@@ -307,6 +366,17 @@ def outcomes_figure(timeline: Timeline) -> Figure:
         },
         margin={"r": 60},
     )
+    for burst in bursts:
+        figure.add_vrect(
+            x0=burst.start_s * 1000.0,
+            x1=burst.end_s * 1000.0,
+            fillcolor="#d62728",
+            opacity=0.12,
+            line_width=0,
+            annotation_text=f"burst: {burst.label}",
+            annotation_position="top left",
+            annotation_font_size=10,
+        )
     return figure
 
 

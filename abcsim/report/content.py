@@ -26,6 +26,7 @@ import pandas as pd
 from abcsim.errors import ResultsError
 from abcsim.report.compare import Difference, compare
 from abcsim.report.marks import Mark, market_marks
+from abcsim.report.resources import BurstMark, ResourceTrace, burst_marks, resource_traces
 from abcsim.report.summary import frame_meta, run_clock
 from abcsim.report.timeline import Timeline, build_timeline
 from abcsim.results import (
@@ -108,6 +109,8 @@ class ReportContent:
     by_agent_type: RunStats
     verdicts: tuple[Verdict, ...]
     comparison: Comparison | None
+    resources: tuple[ResourceTrace, ...] = ()  # a monitored replay's series
+    bursts: tuple[BurstMark, ...] = ()  # when failures came together
 
 
 def report_content(
@@ -118,12 +121,16 @@ def report_content(
     meta: ResultsMeta | None = None,
     against_meta: ResultsMeta | None = None,
     names: tuple[str, str] = ("results", "against"),
+    path: Path | None = None,
 ) -> ReportContent:
     """Read (or take) a run and compute what its report shows.
 
-    ``names`` name frames passed without a file (e.g. the paths they were read from).
+    ``names`` name frames passed without a file (e.g. the paths they were read from);
+    ``path`` is the file a frame was read from, beside which a monitor file may be.
     """
     run = load_run(results, meta, names[0])
+    if path is None and not isinstance(results, pd.DataFrame):
+        path = Path(results)
     spec = _scenario(run, scenario)
     start = run.meta.schedule_start if run.meta else spec.start
     window = _window(run)
@@ -151,6 +158,8 @@ def report_content(
         by_agent_type=by_type,
         verdicts=tuple(digest_verdicts(spec.slo, digest)),
         comparison=comparison,
+        resources=resource_traces(path, start) if path else (),
+        bursts=burst_marks(path, start) if path and stats.total.failures else (),
     )
 
 

@@ -30,6 +30,7 @@ from abcsim.report.charts import (
     latency_figure,
     mix_figure,
     outcomes_figure,
+    resources_figure,
     send_lag_figure,
 )
 from abcsim.report.content import (
@@ -55,13 +56,15 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("arrivals", "Arrival pattern"),
     ("mix", "Request mix"),
     ("latency", "Latency over time"),
+    ("resources", "Resources"),
     ("send-lag", "Send lag"),
     ("outcomes", "Errors and outcomes"),
     ("statistics", "Statistics"),
     ("slo", "SLO verdicts"),
     ("comparison", "Predicted vs measured"),
 )
-"""Each section's element id and heading, in page order (``comparison`` only with ``against``)."""
+"""Each section's element id and heading, in page order (``resources`` only for a monitored
+replay, ``comparison`` only with ``against``)."""
 
 POLICY = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:"
@@ -162,7 +165,6 @@ def _chart(figure: Any, key: str) -> str:
 
 
 def _sections(content: ReportContent) -> list[tuple[str, str, str]]:
-    titles = dict(SECTIONS)
     timeline = content.timeline
     lag = send_lag_figure(timeline)
     parts = {
@@ -179,7 +181,13 @@ def _sections(content: ReportContent) -> list[tuple[str, str, str]]:
         "(real time). Latency counts this lag: it is measured from the scheduled time.</p>"
         if lag is not None
         else "<p>None: this is a plan, and a model sends every request on time.</p>",
-        "outcomes": _chart(outcomes_figure(timeline), "outcomes"),
+        "outcomes": _chart(outcomes_figure(timeline, content.bursts), "outcomes")
+        + (
+            "<p>Shaded: failure bursts, seconds whose failures stood out from the run's "
+            "usual failure rate (the summary says when, how many and which).</p>"
+            if content.bursts
+            else ""
+        ),
         "statistics": stats_table(content.stats)
         + percentile_table(content.stats)
         + errors_table(content.stats)
@@ -193,6 +201,13 @@ def _sections(content: ReportContent) -> list[tuple[str, str, str]]:
         ),
         "slo": slo_table(content.verdicts),
     }
+    if content.resources:
+        parts["resources"] = (
+            _chart(resources_figure(content.resources), "resources")
+            + "<p>What --monitor scraped and --watch-pid sampled during the replay, on the "
+            "same clock as the latency above: resident memory, CPU in cores (dotted, right "
+            "axis) and the memory's trend after warm-up (dashed red: a leak).</p>"
+        )
     if content.comparison is not None:
         c = content.comparison
         parts["comparison"] = (
@@ -202,4 +217,4 @@ def _sections(content: ReportContent) -> list[tuple[str, str, str]]:
             + comparison_table(c)
             + (_chart(comparison_figure(c), "comparison") if c.differences else "")
         )
-    return [(key, titles[key], html) for key, html in parts.items()]
+    return [(key, title, parts[key]) for key, title in SECTIONS if key in parts]

@@ -18,6 +18,7 @@ run adds the model's load figures (``planned=``, :mod:`~abcsim.report.planner`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from abcsim.monitor import ResourceReport, judge_monitor, monitor_path, resource_limits
 from abcsim.parquet_stream import encode_metadata
 from abcsim.report.breaches import format_breaches
 from abcsim.report.locust_console import summary_lines
@@ -82,9 +84,14 @@ def report(
     csv_prefix: str | None = None,
     name_width: int = 80,
     planned: PlanRun | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Report:
     """Summarise the results file ``results`` (or a results frame carrying its metadata, as
-    :mod:`abcsim.api` gives them); see the module docstring."""
+    :mod:`abcsim.api` gives them); see the module docstring.
+
+    A results file with a monitor file beside it (``replay --monitor``) is judged on its
+    resources too, against ``[slo] cpu_share`` and ``env``'s ``ABC_MEMORY_LIMIT``.
+    """
     if isinstance(results, pd.DataFrame):
         meta, source = frame_meta(results), "results frame"
     else:
@@ -115,6 +122,13 @@ def report(
         write_locust_csvs(csv_prefix, stats, _history(results, spec, clock, stats.duration_s))
     breaches = check_digest(spec.slo, digest)
     status = slo_exit_status(breaches)
+    resources = ResourceReport(())
+    if not isinstance(results, pd.DataFrame) and monitor_path(results).exists():
+        limits = resource_limits(spec, env or {})
+        resources = judge_monitor(monitor_path(results), limits, meta.schedule_start)
+        lines += resources.lines
+        if resources.breaches and status == 0:
+            status = 1  # a resource ceiling gates the run as an SLO does
     void = void_reason(digest, meta)
     if void is not None:
         lines.append(
@@ -124,7 +138,7 @@ def report(
         status = EXIT_VOID
     return Report(
         lines=tuple(lines),
-        breaches=tuple(format_breaches(breaches)),
+        breaches=(*format_breaches(breaches), *resources.breaches),
         exit_status=status,
         events=digest.rows + digest.not_sent,
         results=results,

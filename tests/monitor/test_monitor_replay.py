@@ -122,12 +122,14 @@ def test_the_leak_fault_is_found_with_its_slope(tmp_path: Path, leak_kib: int) -
     if not leak_kib:
         assert result.returncode == 0, result.stdout[-2000:]
         assert any("no memory leak" in x for x in lines), result.stdout[-2000:]
+        print(next(x for x in lines if "no memory leak" in x))  # shown with -s
         return
     assert result.returncode == 1, result.stdout[-2000:]
     breach = next(x for x in lines if x.startswith("resource breached: "))
     assert f"{url}/metrics: memory leak: +" in breach and "MB/hour" in breach
     per_hour = float(breach.split("memory leak: +")[1].split(" MB/hour")[0].replace(",", ""))
     injected = leak_kib * KiB * 50 * 3600 / 1e6
+    print(f"leak measured {per_hour:,.1f} MB/hour, injected {injected:,.1f}")  # shown with -s
     assert per_hour == pytest.approx(injected, rel=0.25)
 
 
@@ -199,6 +201,9 @@ def test_an_error_fault_switched_on_for_20_s_is_one_burst(tmp_path: Path) -> Non
         f"{off - wall_start:.1f} s, {100 * burst.share:.1f}% of {burst.run_failures}"
     )  # -s
     assert "Failure bursts:" in stdout and "HTTP 500 on data_collection" in stdout
+    page = run_cli("report", str(out), "--html", "page.html", cwd=tmp_path)
+    assert page.returncode == 1, page.stderr  # the same verdict as the replay's
+    assert "burst: 100% of failures" in (tmp_path / "page.html").read_text()
 
 
 @pytest.mark.parametrize("nested", [True, False], ids=["nested", "plain"])

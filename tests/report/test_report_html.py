@@ -27,6 +27,7 @@ import pandas as pd
 import pytest
 
 from abcsim.errors import ResultsError
+from abcsim.monitor import MonitorSettings
 from abcsim.plan import prepare_plan, run_plan
 from abcsim.replay import prepare_replay, run_replay
 from abcsim.report import write_html, write_pngs
@@ -52,7 +53,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-CHARTS = ("arrivals", "mix", "latency", "send-lag", "outcomes", "comparison")
+CHARTS = ("arrivals", "mix", "latency", "resources", "send-lag", "outcomes", "comparison")
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ class Runs:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
-    """A replay of smoke's CPI hour against the reference target, its plan and its page."""
+    """A replay of smoke's CPI hour against the reference target (its /metrics monitored),
+    its plan and its page."""
     folder = tmp_path_factory.mktemp("html")
     smoke = load_scenario("smoke")
     schedule = folder / "smoke.parquet"
@@ -75,7 +77,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         prepared = prepare_replay(
             schedule, target.url, env={}, window=WINDOW, speed=1200, scale=0.02
         )
-        run_replay(prepared, replay)
+        watch = MonitorSettings(urls=(f"{target.url}/metrics",), interval_s=0.2)
+        run_replay(prepared, replay, monitor=watch)
     run_plan(prepare_plan(schedule, window=WINDOW, scale=0.02), plan)
     page = write_html(folder / "report.html", replay, against=plan)
     return Runs(folder, replay, plan, page)
