@@ -765,6 +765,12 @@ def plan(
     every SLO. Latency percentiles are of answered requests: refusals, errors
     and timeouts are the error rate.
 
+    A workflow's stages are modelled one after another, each giving its worker
+    back before the next takes one. Nested calls that hold their worker while
+    waiting for the next (agents calling agents) can deadlock a pool; this model
+    cannot show that: replay against the system (the target's --fault nested=on)
+    with --monitor, which reports a possible deadlock.
+
     \b
     Examples:
       abcsim plan week.parquet -w 'Tue 00:00..Wed 00:00' --replicas 2 --workers 24
