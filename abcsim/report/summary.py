@@ -44,7 +44,7 @@ from abcsim.results import (
     slo_exit_status,
     stats_history,
 )
-from abcsim.results.bursts import Burst, failure_bursts
+from abcsim.results.bursts import Burst, failure_bursts, frame_bursts
 from abcsim.results.columns import ended_lines
 from abcsim.results.digest import not_sent
 from abcsim.results.void import EXIT_VOID, void_reason
@@ -116,8 +116,13 @@ def report(
         from abcsim.report.planner import load_lines
 
         lines += ["", *load_lines(planned)]
-    if not isinstance(results, pd.DataFrame) and any(c.failures for c in digest.cells.values()):
-        lines += burst_lines(failure_bursts(results), meta.schedule_start)
+    if any(c.failures for c in digest.cells.values()):
+        bursts = (
+            frame_bursts(results, meta.window[0], meta.speed)
+            if isinstance(results, pd.DataFrame)
+            else failure_bursts(results)
+        )
+        lines += burst_lines(bursts, meta.schedule_start)
     if csv_prefix:
         write_locust_csvs(csv_prefix, stats, _history(results, spec, clock, stats.duration_s))
     breaches = check_digest(spec.slo, digest)

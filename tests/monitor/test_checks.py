@@ -17,7 +17,7 @@ from abcsim.monitor.checks import (
     peak_cpu_cores,
     resource_verdicts,
 )
-from abcsim.monitor.columns import CPU_SECONDS, RESIDENT_BYTES, UP
+from abcsim.monitor.columns import CPU_CORES, CPU_SECONDS, RESIDENT_BYTES, UP
 from abcsim.monitor.deadlock import find_deadlocks
 
 MiB = 2**20
@@ -72,25 +72,27 @@ def test_peak_cpu_is_the_busiest_window() -> None:
 
 
 def test_verdicts_name_the_source_the_figure_and_the_threshold() -> None:
-    rows = []
-    for i in range(30):
-        rows += [
-            ("pid:42", float(i), UP, "", 1.0),
-            ("pid:42", float(i), CPU_SECONDS, "", 0.95 * i),  # 95% of one core
-            ("pid:42", float(i), RESIDENT_BYTES, "", 2.5e9),  # over 2 GiB
-        ]
-    rows.append(("pid:42", 30.0, UP, "", 0.0))
-    frame = pd.DataFrame(rows, columns=["source", "wall", "metric", "labels", "value"])
-    limits = ResourceLimits(cores=(("pid:42", 1),))
-    verdicts = {v.check: v for v in resource_verdicts(frame, limits)}
+    def samples(cores: float) -> pd.DataFrame:
+        rows = []
+        for i in range(30):
+            rows += [
+                ("pid:42", float(i), UP, "", 1.0),
+                ("pid:42", float(i), CPU_SECONDS, "", 0.95 * i),  # 95% of one core
+                ("pid:42", float(i), RESIDENT_BYTES, "", 2.5e9),  # over 2 GiB
+                ("pid:42", float(i), CPU_CORES, "", cores),  # its affinity
+            ]
+        rows.append(("pid:42", 30.0, UP, "", 0.0))
+        return pd.DataFrame(rows, columns=["source", "wall", "metric", "labels", "value"])
+
+    limits = ResourceLimits()
+    verdicts = {v.check: v for v in resource_verdicts(samples(1.0), limits)}
     assert verdicts["cpu"].breached and "peak CPU 95% of 1 core" in verdicts["cpu"].line
     assert "> 80%" in verdicts["cpu"].line and verdicts["cpu"].line.startswith("pid:42: ")
     assert verdicts["memory"].breached
     assert "peak memory 2,500.0 MB > 2,147 MB" in verdicts["memory"].line
     assert not verdicts["leak"].breached  # flat
     assert "1 of 31 samples failed" in verdicts["gaps"].line
-    two_cores = ResourceLimits(cores=(("pid:42", 2),))
-    cpu = next(v for v in resource_verdicts(frame, two_cores) if v.check == "cpu")
+    cpu = next(v for v in resource_verdicts(samples(2.0), limits) if v.check == "cpu")
     assert not cpu.breached and "48% of 2 cores" in cpu.line
 
 
