@@ -90,11 +90,11 @@ def resource_verdicts(
                 ResourceVerdict(name, "gaps", f"{name}: {down} of {len(up)} samples failed "
                                 f"(gaps in its series)", False)
             )  # fmt: skip
-        cpu = _series(rows, CPU_SECONDS)
+        cpu = series_of(rows, CPU_SECONDS)
         if len(cpu) >= 2:
-            cores = _series(rows, CPU_CORES)
+            cores = series_of(rows, CPU_CORES)
             verdicts.append(_cpu_verdict(name, cpu, int(cores.max()) if len(cores) else 1, limits))
-        memory = _series(rows, RESIDENT_BYTES)
+        memory = series_of(rows, RESIDENT_BYTES)
         if len(memory):
             verdicts.append(_memory_verdict(name, memory, limits))
             leak = find_leak(memory)
@@ -103,11 +103,10 @@ def resource_verdicts(
     return verdicts
 
 
-def _series(rows: pd.DataFrame, metric: str) -> pd.Series:
-    """One unlabelled series by wall time (seconds since its first sample)."""
+def series_of(rows: pd.DataFrame, metric: str, by: str = "wall") -> pd.Series:
+    """One unlabelled series of a source's rows, indexed by ``wall`` (epoch) or ``t``."""
     chosen = rows[(rows["metric"] == metric) & (rows["labels"] == "")]
-    series = pd.Series(chosen["value"].to_numpy(), index=chosen["wall"].to_numpy())
-    return series.sort_index()
+    return pd.Series(chosen["value"].to_numpy(), index=chosen[by].to_numpy()).sort_index()
 
 
 def peak_cpu_cores(cpu_seconds: pd.Series, window_s: float = CPU_WINDOW_S) -> float:

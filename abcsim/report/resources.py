@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from abcsim.monitor.checks import find_leak
+from abcsim.monitor.checks import find_leak, series_of
 from abcsim.monitor.columns import CPU_SECONDS, RESIDENT_BYTES, monitor_path, read_monitor
 from abcsim.results.bursts import failure_bursts
 
@@ -64,8 +64,8 @@ def resource_traces(results: str | Path, schedule_start: dt.datetime) -> tuple[R
     origin = schedule_start.timestamp()
     traces = []
     for source, rows in frame.groupby("source", observed=True, sort=False):
-        memory = _series(rows, RESIDENT_BYTES)
-        cpu = _series(rows, CPU_SECONDS)
+        memory = series_of(rows, RESIDENT_BYTES, by="t")
+        cpu = series_of(rows, CPU_SECONDS, by="t")
         if memory.empty and cpu.empty:
             continue
         t_cpu, used = cpu.index.to_numpy(float), cpu.to_numpy(float)
@@ -81,12 +81,6 @@ def resource_traces(results: str | Path, schedule_start: dt.datetime) -> tuple[R
             )
         )
     return tuple(traces)
-
-
-def _series(rows: pd.DataFrame, metric: str) -> pd.Series:
-    """One unlabelled series by schedule time."""
-    chosen = rows[(rows["metric"] == metric) & (rows["labels"] == "")]
-    return pd.Series(chosen["value"].to_numpy(), index=chosen["t"].to_numpy()).sort_index()
 
 
 def _trend(memory: pd.Series, origin: float) -> Trend | None:

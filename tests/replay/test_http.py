@@ -46,6 +46,26 @@ async def _read_request(reader: asyncio.StreamReader) -> bytes | None:
     return head + await reader.readexactly(length)
 
 
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+def _against(handle: Handler, client_side: Callable[[HttpClient], Awaitable[T]], *,
+             timeout_s: float) -> T:  # fmt: skip
+    """Run ``client_side`` against a loopback server of ``handle`` on a free port."""
+
+    async def main() -> T:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        http = HttpClient(Origin.parse(f"http://127.0.0.1:{port}"), timeout_s=timeout_s)
+        try:
+            return await client_side(http)
+        finally:
+            http.close()
+            server.close()
+
+    return asyncio.run(main())
+
+
 def _run_with_server(
     answer: Answerer, client_side: Callable[[HttpClient], Awaitable[T]]
 ) -> tuple[T, int, list[bytes]]:
@@ -72,18 +92,7 @@ def _run_with_server(
         finally:
             writer.close()
 
-    async def main() -> T:
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        http = HttpClient(Origin.parse(f"http://127.0.0.1:{port}"), timeout_s=1.0)
-        try:
-            return await client_side(http)
-        finally:
-            http.close()
-            server.close()
-
-    result = asyncio.run(main())
-    return result, accepted, received
+    return _against(handle, client_side, timeout_s=1.0), accepted, received
 
 
 def _get(path: str = "/x") -> bytes:
@@ -293,18 +302,7 @@ def _closes_when_reused(
         await writer.drain()
         writer.transport.abort()
 
-    async def main() -> T:
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        http = HttpClient(Origin.parse(f"http://127.0.0.1:{port}"), timeout_s=2.0)
-        try:
-            return await client_side(http)
-        finally:
-            http.close()
-            server.close()
-
-    result = asyncio.run(main())
-    return result, accepted
+    return _against(handle, client_side, timeout_s=2.0), accepted
 
 
 def _post(key: bool) -> bytes:
